@@ -1,0 +1,81 @@
+"""Command line: `python -m bot index|ask|batch`. Errors become plain messages here, at the edge."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from bot.errors import BotError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    idx = sub.add_parser("index", help="build the index from corpus/")
+    idx.add_argument("--if-stale", action="store_true", help="only when missing or out of date")
+    ask = sub.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the contract JSON object")
+    ask.add_argument("--trace", action="store_true", help="with --json: add the full trace")
+    batch = sub.add_parser("batch", help='answer {"id", "question"} JSON lines; one JSON object per line out')
+    batch.add_argument("file", help="a .jsonl file, or - for standard input")
+    args = parser.parse_args(argv)
+    try:
+        return {"index": _index, "ask": _ask, "batch": _batch}[args.command](args)
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _index(args: argparse.Namespace) -> int:
+    from bot import index
+    from bot.config import load_settings
+    from bot.embed import MODEL_NAME, MiniLMEmbedder
+
+    settings = load_settings()
+    if args.if_stale:
+        state = index.status(settings, MODEL_NAME)
+        if state == "fresh":
+            print(f"index is up to date: {settings.index_dir / 'current'}")
+            return 0
+        print(f"index is {state}: building")
+    index.build(settings, MiniLMEmbedder(settings.model_path), progress=lambda m: print(m, flush=True))
+    return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from bot.pipeline import Bot
+
+    turn = Bot.load().answer(args.question)
+    if args.json:
+        data = turn.model_dump() if args.trace else turn.contract()
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(turn.answer)
+        for c in turn.citations:
+            print(f"[{c.n}] {c.title}" + (f" — {c.url}" if c.url else ""))
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from bot.pipeline import Bot
+
+    bot = Bot.load()
+    lines = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
+    with lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                qid, question = item.get("id"), item["question"]
+            except (json.JSONDecodeError, KeyError, AttributeError) as exc:
+                print(json.dumps({"id": None, "line": number, "error": f"bad input line: {exc}"}), flush=True)
+                continue
+            print(json.dumps({"id": qid, **bot.answer(question).contract()}, ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

