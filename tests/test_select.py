@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from bot.config import DATA_DIR
+from bot.models import ScoredChunk, Sentence
+from bot.select import SentenceBank, load_rules, select_evidence
+from tests.fakes import FakeEmbedder
+
+E = FakeEmbedder()
+RULES, MAX_BALANCE = load_rules(DATA_DIR / "balance.yaml")
+TEXTS = [
+    ("clinic", "clinic#0", "Ketamine therapy has shown a high efficacy rate and may provide relief when other treatments failed."),
+    ("clinic", "clinic#0", "Ketamine is relatively safe and well-tolerated for most people with mild side effects."),
+    ("han", "han#0", "About half of patients responded to a ketamine infusion at 24 hours in pooled trials."),
+    ("han", "han#1", "The benefit of a single ketamine infusion often fades within days to about a week."),
+    ("fda", "fda#0", "The FDA lists misuse, rises in blood pressure and bladder symptoms among ketamine risks."),
+    ("fda", "fda#0", "Ketamine is FDA-approved only as an anesthetic, and its use for depression is off-label."),
+    ("dup", "dup#0", "About half of patients responded to a ketamine infusion at 24 hours in pooled trials overall."),
+    ("misc", "misc#0", "Short one."),
+]
+
+
+@pytest.fixture
+def bank():
+    sentences = [Sentence(id=i, chunk_id=c, doc_id=d, text=t) for i, (d, c, t) in enumerate(TEXTS)]
+    return SentenceBank.build(sentences, E.embed_batch([t for _, _, t in TEXTS]), frozenset({"clinic"}), RULES)
+
+
+def chunks(*ids):
+    return [ScoredChunk(chunk_id=c, doc_id=c.split("#")[0], dense=0.6, fused=1 / (60 + i)) for i, c in enumerate(ids, 1)]
+
+
+def select(question, retrieved, bank, **kw):
+    args = dict(max_balance=MAX_BALANCE, min_sentence=0.05, max_sentences=4) | kw
+    return select_evidence(question, E.embed_query(question), retrieved, bank, RULES, **args)
+
+
+def test_picks_relevant_sentences_first_and_skips_near_duplicates(bank):
+    sel = select("how many patients responded to an infusion", chunks("han#0", "dup#0", "han#1"), bank)
+    texts = [e.text for e in sel.items if e.role == "answer"]
+    assert texts[0].startswith("About half of patients responded")
+    assert sum(t.startswith("About half of patients responded") for t in texts) == 1  # the near-copy is dropped
+
+
+def test_sentences_outside_retrieved_chunks_are_never_answers(bank):
+    sel = select("blood pressure bladder misuse risks", chunks("han#0"), bank, max_balance=0)
+    assert all(e.chunk_id == "han#0" for e in sel.items)
+
+
+def test_too_short_sentences_are_never_selected(bank):
+    sel = select("short one", chunks("misc#0"), bank)
+    assert sel.items == []
+
+
+def test_clinic_efficacy_claim_is_balanced_by_a_vetted_qualifier(bank):
+    sel = select("does ketamine therapy have a high efficacy rate", chunks("clinic#0"), bank, max_sentences=1)
+    assert sel.items[0].doc_id == "clinic"
+    balance = [e for e in sel.items if e.role == "balance"]
+    assert balance and all(e.doc_id != "clinic" for e in balance)
+    assert any("fades" in e.text or "half" in e.text for e in balance)
+
+
+def test_already_balanced_answer_gets_no_extra_qualifier(bank):
+    sel = select("how long does the benefit of an infusion last", chunks("han#1"), bank, max_sentences=1)
+    assert [e.role for e in sel.items] == ["answer"]
+
+
+def test_approval_question_gets_the_approval_status(bank):
+    sel = select("is ketamine fda approved for depression", chunks("han#0"), bank)
+    assert any("FDA-approved only as an anesthetic" in e.text for e in sel.items)
+
+
+def test_no_retrieved_chunks_means_no_evidence_but_alternates_exist(bank):
+    sel = select("anything", [], bank)
+    assert sel.items == [] and sel.best_dense == 0.0
+    assert sel.alternates and all(e.doc_id != "clinic" for e in sel.alternates)
+
+
+def test_max_sentences_is_respected(bank):
+    sel = select("ketamine infusion patients risks fda", chunks("han#0", "han#1", "fda#0", "clinic#0"), bank,
+                 max_sentences=2, max_balance=0)
+    assert len(sel.items) <= 2
