@@ -39,11 +39,12 @@ def render(draft: Draft, docs: Mapping[str, DocMeta], balance_lead: str) -> tupl
     """Lines of text and citations numbered in order of first use."""
     lines: list[str] = [draft.lead] if draft.lead else []
     citations: list[Citation] = []
-    balance_started = False
+    balance_started = clinic_quoted = False
     for item in draft.items:
-        if item.role in ("balance", "replacement") and not balance_started and lines:
-            lines.append(balance_lead)
+        if item.role == "balance" and clinic_quoted and not balance_started:
+            lines.append(balance_lead)  # introduces the references that qualify the clinic's own claims
             balance_started = True
+        clinic_quoted = clinic_quoted or docs[item.doc_id].is_clinic
         n = len(citations) + 1
         meta = docs[item.doc_id]
         citations.append(Citation(

@@ -26,6 +26,7 @@ from bot.models import Chunk, DocMeta, Sentence
 
 INDEX_FORMAT = 2
 KEEP_BUILDS = 2
+EMBED_BATCH = 128
 Progress = Callable[[str], None]
 
 
@@ -101,8 +102,8 @@ def _write_build(settings: Settings, embedder: Embedder, docs: list[corpus.Sourc
         sentences.extend(corpus.split_sentences(doc, doc_chunks, first_id=len(sentences)))
     metas = {d.meta.id: d.meta for d in docs}
     progress(f"embedding {len(chunks)} chunks and {len(sentences)} sentences ...")
-    chunk_vecs = embedder.embed_batch([embedding_text(metas[c.doc_id], c) for c in chunks])
-    sentence_vecs = embedder.embed_batch([s.text for s in sentences])
+    chunk_vecs = _embed(embedder, [embedding_text(metas[c.doc_id], c) for c in chunks], "chunks", progress)
+    sentence_vecs = _embed(embedder, [s.text for s in sentences], "sentences", progress)
     progress("writing Chroma collection ...")
     _write_collection(settings, target, build_id, chunks, chunk_vecs)
     np.save(target / "sentence_vectors.npy", sentence_vecs)
@@ -115,6 +116,14 @@ def _write_build(settings: Settings, embedder: Embedder, docs: list[corpus.Sourc
     }
     _dump(target / "manifest.json", manifest)  # written last: its presence marks a complete build
     return manifest
+
+
+def _embed(embedder: Embedder, texts: list[str], what: str, progress: Progress) -> np.ndarray:
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(embedder.embed_batch(texts[start:start + EMBED_BATCH]))
+        progress(f"  {what}: {min(start + EMBED_BATCH, len(texts))}/{len(texts)} embedded")
+    return np.concatenate(parts) if parts else np.zeros((0, 384), dtype=np.float32)
 
 
 def _write_collection(settings: Settings, target: Path, build_id: str, chunks: list[Chunk],

@@ -13,20 +13,24 @@ import numpy as np
 import yaml
 
 from bot.models import Evidence, ScoredChunk, Sentence
+from bot.retrieve import tokenize
 
 MIN_SENTENCE_WORDS = 6
 REDUNDANT_COSINE = 0.85  # a sentence this close to one already chosen adds nothing
-RELATIVE_CUTOFF = 0.15  # stop once a sentence is this much less relevant than the best
+REDUNDANT_WORDS = 0.6  # nor does one sharing this share (Jaccard) of its words
+RELATIVE_CUTOFF = 0.2  # stop once a sentence is this much less relevant than the best
 MAX_PER_DOCUMENT = 2
 CHUNK_BONUS = 0.05  # weight of the chunk's fused retrieval rank in a sentence's score
 ALTERNATES = 6
+MIN_BALANCE = 0.35  # a qualifier less related than this to the question and claim is left out
+LEXICAL_WEIGHT = 0.15  # weight of the share of the question's salient terms a sentence contains
 
 
 @dataclass(frozen=True)
 class BalanceRule:
     name: str
     claim: re.Pattern[str]
-    question: re.Pattern[str]
+    question: re.Pattern[str] | None
     qualifier: re.Pattern[str]
 
 
@@ -39,17 +43,32 @@ class SentenceBank:
     clinic_docs: frozenset[str]
     by_chunk: dict[str, list[int]] = field(default_factory=dict)
     qualifiers: dict[str, np.ndarray] = field(default_factory=dict)  # rule name -> sentence ids
+    tokens: list[frozenset[str]] = field(default_factory=list)  # per sentence, for lexical overlap
+    vocabulary: frozenset[str] = frozenset()  # every token of the corpus
+    generic: frozenset[str] = frozenset()  # words that name no topic (bot/data/relevance.yaml)
+    topics: frozenset[str] = frozenset()  # topics the corpus may not cover (bot/data/relevance.yaml)
 
     @classmethod
     def build(cls, sentences: list[Sentence], vectors: np.ndarray, clinic_docs: frozenset[str],
-              rules: list[BalanceRule]) -> "SentenceBank":
+              rules: list[BalanceRule], extra_text: list[str] = (), generic: str = "", topics: str = ""
+              ) -> "SentenceBank":
         by_chunk: dict[str, list[int]] = {}
         for s in sentences:
             if len(s.text.split()) >= MIN_SENTENCE_WORDS:
                 by_chunk.setdefault(s.chunk_id, []).append(s.id)
         qualifiers = {r.name: np.array([s.id for s in sentences if s.doc_id not in clinic_docs
                                         and r.qualifier.search(s.text)], dtype=np.int64) for r in rules}
-        return cls(sentences, vectors, clinic_docs, by_chunk, qualifiers)
+        tokens = [frozenset(tokenize(s.text)) for s in sentences]
+        vocabulary = frozenset().union(*tokens, *(tokenize(t) for t in extra_text))
+        return cls(sentences, vectors, clinic_docs, by_chunk, qualifiers, tokens, vocabulary,
+                   frozenset(tokenize(generic)) | frozenset(generic.split()), frozenset(tokenize(topics)))
+
+    def salient_terms(self, question: str) -> list[str]:
+        return [t for t in dict.fromkeys(tokenize(question)) if t not in self.generic and len(t) > 1]
+
+    def unknown_terms(self, terms: list[str]) -> list[str]:
+        """Listed topics the question names and the corpus never mentions."""
+        return [t for t in terms if t in self.topics and t not in self.vocabulary]
 
     def evidence(self, sid: int, score: float, role: str) -> Evidence:
         s = self.sentences[sid]
@@ -62,12 +81,18 @@ class Selection:
     items: list[Evidence]
     alternates: list[Evidence]  # vetted qualifying sentences, best first, for the output guard
     best_dense: float
+    top_score: float = 0.0  # the best answer sentence's score
+    unknown_terms: tuple[str, ...] = ()  # salient question words the corpus never uses
+
+    def relevant(self, min_score: float) -> bool:
+        return bool(self.items) and not self.unknown_terms and self.top_score >= min_score
 
 
 def load_rules(path: Path) -> tuple[list[BalanceRule], int]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     flags = re.IGNORECASE
-    rules = [BalanceRule(r["name"], re.compile(r["claim"], flags), re.compile(r["question"], flags),
+    rules = [BalanceRule(r["name"], re.compile(r["claim"], flags),
+                         re.compile(r["question"], flags) if r.get("question") else None,
                          re.compile(r["qualifier"], flags)) for r in raw["rules"]]
     return rules, int(raw.get("max_balance", 2))
 
@@ -76,14 +101,18 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
                     rules: list[BalanceRule], max_balance: int, min_sentence: float,
                     max_sentences: int) -> Selection:
     best_dense = max((c.dense for c in retrieved if c.dense is not None), default=0.0)
-    items = _best_sentences(query_vec, retrieved, bank, min_sentence, max_sentences)
+    terms = bank.salient_terms(question)
+    items = _best_sentences(query_vec, terms, retrieved, bank, min_sentence, max_sentences)
+    top_score = items[0].score if items else 0.0
     items += _balance(question, query_vec, items, bank, rules, max_balance)
     pool = np.unique(np.concatenate([bank.qualifiers[r.name] for r in rules])) if rules else np.array([], int)
-    alternates = _ranked(query_vec, bank, pool, ALTERNATES, "replacement")
-    return Selection(items=items, alternates=alternates, best_dense=best_dense)
+    alternates = [a for a in _ranked(query_vec, bank, pool, ALTERNATES + len(items), "replacement")
+                  if not _redundant(bank, a.sentence_id, [e.sentence_id for e in items])][:ALTERNATES]
+    return Selection(items=items, alternates=alternates, best_dense=best_dense, top_score=top_score,
+                     unknown_terms=tuple(bank.unknown_terms(terms)))
 
 
-def _best_sentences(query_vec: np.ndarray, retrieved: list[ScoredChunk], bank: SentenceBank,
+def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[ScoredChunk], bank: SentenceBank,
                     min_sentence: float, max_sentences: int) -> list[Evidence]:
     top_fused = max((c.fused for c in retrieved), default=1.0) or 1.0
     ids: list[int] = []
@@ -95,19 +124,22 @@ def _best_sentences(query_vec: np.ndarray, retrieved: list[ScoredChunk], bank: S
     if not ids:
         return []
     cosines = bank.vectors[ids] @ query_vec
-    scores = cosines + np.array(bonus)
+    overlap = [len(bank.tokens[i].intersection(terms)) / len(terms) if terms else 0.0 for i in ids]
+    scores = cosines + np.array(bonus) + LEXICAL_WEIGHT * np.array(overlap)
     chosen: list[int] = []
     per_doc: dict[str, int] = {}
     for i in np.argsort(-scores):
         sid = ids[i]
-        if len(chosen) == max_sentences or cosines[i] < min_sentence:
+        if len(chosen) == max_sentences:
             break
+        if scores[i] < min_sentence:
+            continue
         if chosen and scores[i] < scores[chosen[0]] - RELATIVE_CUTOFF:
             break
         doc = bank.sentences[sid].doc_id
         if sid in (ids[c] for c in chosen) or per_doc.get(doc, 0) >= MAX_PER_DOCUMENT:
             continue
-        if chosen and float(np.max(bank.vectors[[ids[c] for c in chosen]] @ bank.vectors[sid])) > REDUNDANT_COSINE:
+        if _redundant(bank, sid, [ids[c] for c in chosen]):
             continue
         chosen.append(int(i))
         per_doc[doc] = per_doc.get(doc, 0) + 1
@@ -118,17 +150,31 @@ def _balance(question: str, query_vec: np.ndarray, items: list[Evidence], bank: 
              rules: list[BalanceRule], max_balance: int) -> list[Evidence]:
     """For each rule the answer triggers and does not already satisfy, the most relevant qualifier."""
     added: list[Evidence] = []
-    clinic_claims = [e.text for e in items if e.doc_id in bank.clinic_docs]
+    clinic_items = [e for e in items if e.doc_id in bank.clinic_docs]
     for rule in rules:
         if len(added) == max_balance:
             break
-        triggered = bool(items) and (rule.question.search(question) or any(rule.claim.search(t) for t in clinic_claims))
+        claims = [e.sentence_id for e in clinic_items if rule.claim.search(e.text)]
+        asked = bool(items) and rule.question is not None and bool(rule.question.search(question))
         satisfied = any(rule.qualifier.search(e.text) and e.doc_id not in bank.clinic_docs for e in items + added)
-        if triggered and not satisfied:
+        if (claims or asked) and not satisfied:
             used = {e.sentence_id for e in items + added}
             pool = np.array([i for i in bank.qualifiers[rule.name] if i not in used], dtype=np.int64)
-            added += _ranked(query_vec, bank, pool, 1, "balance")
+            target = query_vec + (bank.vectors[claims].mean(axis=0) if claims else 0.0)
+            best = _ranked(target / np.linalg.norm(target), bank, pool, 1, "balance")
+            added += [b for b in best if b.score >= MIN_BALANCE
+                      and not _redundant(bank, b.sentence_id, [e.sentence_id for e in items + added])]
     return added
+
+
+def _redundant(bank: SentenceBank, sid: int, others: list[int]) -> bool:
+    """Close in meaning, or mostly the same words (the model can miss that "KAP" is a long name)."""
+    if not others:
+        return False
+    if float(np.max(bank.vectors[others] @ bank.vectors[sid])) > REDUNDANT_COSINE:
+        return True
+    words = bank.tokens[sid]
+    return any(len(words & bank.tokens[o]) / max(len(words | bank.tokens[o]), 1) > REDUNDANT_WORDS for o in others)
 
 
 def _ranked(query_vec: np.ndarray, bank: SentenceBank, pool: np.ndarray, n: int, role: str) -> list[Evidence]:

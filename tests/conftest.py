@@ -25,7 +25,7 @@ def _isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def mini_settings(tmp_path: Path) -> Settings:
     """Settings over the small test corpus, with thresholds suited to the fake embedder."""
-    return dataclasses.replace(load_settings(), corpus_dir=MINI_CORPUS, min_dense=0.2, min_sentence=0.1)
+    return dataclasses.replace(load_settings(), corpus_dir=MINI_CORPUS, min_relevance=0.2, min_sentence=0.1)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ DOCS = {
                  evidence_type="RCT", last_reviewed="2026-11-25"),
     "b": DocMeta(id="b", title="Doc B", publisher="Pub B", year=None, url="https://b.example", doi=None,
                  evidence_type="regulatory", last_reviewed="2026-11-25"),
+    "c": DocMeta(id="c", title="Clinic", publisher="The clinic", year=None, url=None, doi=None,
+                 evidence_type="clinic article", last_reviewed="2026-11-25"),
 }
 
 
@@ -22,11 +24,17 @@ def test_render_numbers_citations_in_order_and_quotes_verbatim():
     assert cites[1].url == "https://doi.org/10.1/x" and cites[0].url == "https://b.example"
 
 
-def test_balance_items_get_their_lead_in_once():
-    draft = draft_answer("answered", [ev(1, "a", "Claim."), ev(2, "b", "Q1.", "balance"), ev(4, "b", "Q2.", "balance")],
+def test_balance_after_a_clinic_claim_gets_its_lead_in_once():
+    draft = draft_answer("answered", [ev(1, "c", "Claim."), ev(2, "b", "Q1.", "balance"), ev(4, "b", "Q2.", "balance")],
                          lead="Lead:")
     text, _ = render(draft, DOCS, "For balance:")
     assert answer_lines(text) == ["Lead:", "- Claim. [1]", "For balance:", "- Q1. [2]", "- Q2. [3]"]
+
+
+def test_balance_without_a_clinic_claim_reads_as_part_of_the_answer():
+    draft = draft_answer("answered", [ev(1, "a", "Fact."), ev(2, "b", "Caveat.", "balance")], lead="Lead:")
+    text, _ = render(draft, DOCS, "For balance:")
+    assert answer_lines(text) == ["Lead:", "- Fact. [1]", "- Caveat. [2]"]
 
 
 def test_template_only_answer_has_no_citations():

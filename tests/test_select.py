@@ -52,7 +52,8 @@ def test_too_short_sentences_are_never_selected(bank):
     assert sel.items == []
 
 
-def test_clinic_efficacy_claim_is_balanced_by_a_vetted_qualifier(bank):
+def test_clinic_efficacy_claim_is_balanced_by_a_vetted_qualifier(bank, monkeypatch):
+    monkeypatch.setattr("bot.select.MIN_BALANCE", 0.0)  # the fake embedder's cosines run low
     sel = select("does ketamine therapy have a high efficacy rate", chunks("clinic#0"), bank, max_sentences=1)
     assert sel.items[0].doc_id == "clinic"
     balance = [e for e in sel.items if e.role == "balance"]
@@ -80,3 +81,34 @@ def test_max_sentences_is_respected(bank):
     sel = select("ketamine infusion patients risks fda", chunks("han#0", "han#1", "fda#0", "clinic#0"), bank,
                  max_sentences=2, max_balance=0)
     assert len(sel.items) <= 2
+
+
+def test_salient_terms_drop_generic_words(bank):
+    topical = SentenceBank.build(bank.sentences, bank.vectors, bank.clinic_docs, RULES,
+                                 generic="ketamine help does", topics="migraines insurance")
+    assert topical.salient_terms("Does ketamine help migraines?") == ["migrain"]
+    assert topical.unknown_terms(["migrain", "bladder"]) == ["migrain"]
+    assert topical.unknown_terms(["bladder"]) == []
+
+
+def test_a_listed_topic_the_corpus_never_mentions_makes_the_question_unanswerable(bank):
+    topical = SentenceBank.build(bank.sentences, bank.vectors, bank.clinic_docs, RULES,
+                                 generic="ketamine help does", topics="migraines bladder")
+    sel = select("does ketamine help migraines", chunks("fda#0"), topical)
+    assert sel.unknown_terms == ("migrain",) and not sel.relevant(0.0)
+    sel = select("does ketamine cause bladder symptoms", chunks("fda#0"), topical)
+    assert sel.unknown_terms == () and sel.relevant(0.1)
+
+
+def test_sharing_the_questions_words_raises_a_sentences_score(bank):
+    plain = select("percent", chunks("han#0"), bank)
+    assert plain.items == [] or plain.top_score < 0.2
+    sel = select("ketamine infusion responded", chunks("han#0", "han#1"), bank)
+    assert sel.items[0].text.startswith("About half of patients responded")
+
+
+def test_near_copies_in_other_words_are_redundant(bank):
+    from bot.select import _redundant
+
+    assert _redundant(bank, 6, [2])  # the same sentence with one more word
+    assert not _redundant(bank, 3, [2]) and not _redundant(bank, 3, [])
