@@ -47,11 +47,12 @@ class SentenceBank:
     vocabulary: frozenset[str] = frozenset()  # every token of the corpus
     generic: frozenset[str] = frozenset()  # words that name no topic (bot/data/relevance.yaml)
     topics: frozenset[str] = frozenset()  # topics the corpus may not cover (bot/data/relevance.yaml)
+    logistics: tuple[re.Pattern[str], ...] = ()  # questions about the clinic's own schedule, prices, staff
 
     @classmethod
     def build(cls, sentences: list[Sentence], vectors: np.ndarray, clinic_docs: frozenset[str],
-              rules: list[BalanceRule], extra_text: list[str] = (), generic: str = "", topics: str = ""
-              ) -> "SentenceBank":
+              rules: list[BalanceRule], extra_text: list[str] = (), generic: str = "", topics: str = "",
+              logistics: list[str] = ()) -> "SentenceBank":
         by_chunk: dict[str, list[int]] = {}
         for s in sentences:
             if len(s.text.split()) >= MIN_SENTENCE_WORDS:
@@ -61,14 +62,16 @@ class SentenceBank:
         tokens = [frozenset(tokenize(s.text)) for s in sentences]
         vocabulary = frozenset().union(*tokens, *(tokenize(t) for t in extra_text))
         return cls(sentences, vectors, clinic_docs, by_chunk, qualifiers, tokens, vocabulary,
-                   frozenset(tokenize(generic)) | frozenset(generic.split()), frozenset(tokenize(topics)))
+                   frozenset(tokenize(generic)) | frozenset(generic.split()), frozenset(tokenize(topics)),
+                   tuple(re.compile(p, re.IGNORECASE) for p in logistics))
 
     def salient_terms(self, question: str) -> list[str]:
         return [t for t in dict.fromkeys(tokenize(question)) if t not in self.generic and len(t) > 1]
 
-    def unknown_terms(self, terms: list[str]) -> list[str]:
-        """Listed topics the question names and the corpus never mentions."""
-        return [t for t in terms if t in self.topics and t not in self.vocabulary]
+    def unknown_terms(self, question: str, terms: list[str]) -> list[str]:
+        """Listed topics the question names and the corpus never mentions; 'clinic logistics' for those."""
+        logistics = ["clinic logistics"] if any(p.search(question) for p in self.logistics) else []
+        return logistics + [t for t in terms if t in self.topics and t not in self.vocabulary]
 
     def evidence(self, sid: int, score: float, role: str) -> Evidence:
         s = self.sentences[sid]
@@ -109,7 +112,7 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
     alternates = [a for a in _ranked(query_vec, bank, pool, ALTERNATES + len(items), "replacement")
                   if not _redundant(bank, a.sentence_id, [e.sentence_id for e in items])][:ALTERNATES]
     return Selection(items=items, alternates=alternates, best_dense=best_dense, top_score=top_score,
-                     unknown_terms=tuple(bank.unknown_terms(terms)))
+                     unknown_terms=tuple(bank.unknown_terms(question, terms)))
 
 
 def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[ScoredChunk], bank: SentenceBank,

@@ -87,8 +87,8 @@ def test_salient_terms_drop_generic_words(bank):
     topical = SentenceBank.build(bank.sentences, bank.vectors, bank.clinic_docs, RULES,
                                  generic="ketamine help does", topics="migraines insurance")
     assert topical.salient_terms("Does ketamine help migraines?") == ["migrain"]
-    assert topical.unknown_terms(["migrain", "bladder"]) == ["migrain"]
-    assert topical.unknown_terms(["bladder"]) == []
+    assert topical.unknown_terms("", ["migrain", "bladder"]) == ["migrain"]
+    assert topical.unknown_terms("", ["bladder"]) == []
 
 
 def test_a_listed_topic_the_corpus_never_mentions_makes_the_question_unanswerable(bank):
@@ -112,3 +112,19 @@ def test_near_copies_in_other_words_are_redundant(bank):
 
     assert _redundant(bank, 6, [2])  # the same sentence with one more word
     assert not _redundant(bank, 3, [2]) and not _redundant(bank, 3, [])
+
+
+@pytest.mark.parametrize("question, logistics", [
+    ("What are your office hours?", True),
+    ("How much does a session cost?", True),
+    ("Do you take insurance?", True),
+    ("Can I book an appointment for Friday?", True),
+    ("How many hours after Spravato must I stay?", False),
+    ("Does ketamine cost less than ECT in the trials?", False),
+])
+def test_questions_about_the_clinics_own_logistics_are_not_answered_from_evidence(bank, question, logistics):
+    import yaml
+
+    raw = yaml.safe_load((DATA_DIR / "relevance.yaml").read_text())
+    clinic = SentenceBank.build(bank.sentences, bank.vectors, bank.clinic_docs, RULES, logistics=raw["logistics"])
+    assert ("clinic logistics" in clinic.unknown_terms(question, [])) is logistics

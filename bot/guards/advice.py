@@ -1,0 +1,29 @@
+"""Medical-advice guard: questions that need a personal medical assessment.
+
+Dosing, combining with other drugs or alcohol, starting or stopping medication, pregnancy and
+breastfeeding, a personal condition or eligibility, self-diagnosis, at-home or unsupervised use.
+General questions ("what doses were used in trials", "who should not get ketamine") pass: the
+difference is a personal ask. Patterns live in bot/data/advice.yaml.
+
+>>> from bot.guards.rules import load_rules
+>>> check_advice("How many mg do I need?", load_rules().advice).detail["matched"]
+['dose']
+>>> check_advice("What doses were used in trials?", load_rules().advice).fired
+False
+"""
+from __future__ import annotations
+
+from bot.guards.rules import Rule, fold
+from bot.models import GuardVerdict
+
+NAME = "medical_advice"
+
+
+def check_advice(text: str, rules: tuple[Rule, ...]) -> GuardVerdict:
+    folded = fold(text)
+    matched: list[str] = []
+    for rule in rules:
+        if rule.name not in matched and rule.matches(folded):
+            matched.append(rule.name)
+    return GuardVerdict(name=NAME, fired=bool(matched), kind="needs_clinician" if matched else None,
+                        reason=", ".join(matched) or "none", detail={"matched": matched})

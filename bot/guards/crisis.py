@@ -1,0 +1,52 @@
+"""Crisis guard: suicidal or self-harm intent, direct or indirect, for oneself or another person.
+
+Two signals, either is enough:
+1. the lexicon (bot/data/crisis.yaml `patterns`), read on the folded text and on its de-leeted twin;
+2. similarity to reviewed crisis exemplars, counted only when the message is first-person or about
+   another person, reaches the calibrated threshold, and is closer to an exemplar than to every
+   contrast example (questions *about* the topic, ordinary treatment questions).
+A message that only touches the topic ("Does ketamine help suicidal thoughts?") is not a crisis; the
+verdict's detail["topic"] tells the pipeline to add the 988 line to the cited answer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from bot.guards.rules import CrisisRules, ExemplarVectors, fold, nearest, unleet
+from bot.models import GuardVerdict
+
+NAME = "crisis"
+
+
+def lexicon_hits(folded: str, rules: CrisisRules) -> list[str]:
+    """Names of the pattern groups that match (each group once).
+
+    >>> from bot.guards.rules import load_rules
+    >>> lexicon_hits("i wanna kms", load_rules().crisis)
+    ['slang']
+    """
+    forms = {folded, unleet(folded)}
+    hits: list[str] = []
+    for rule in rules.rules:
+        if rule.name not in hits and any(rule.matches(f) for f in forms):
+            hits.append(rule.name)
+    return hits
+
+
+def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
+                 vectors: ExemplarVectors | None) -> GuardVerdict:
+    folded = fold(text)
+    hits = lexicon_hits(folded, rules)
+    personal = bool(rules.personal.search(folded))
+    similar, detail = False, {}
+    if query_vec is not None and vectors is not None:
+        best, contrast = nearest(query_vec, vectors.crisis), nearest(query_vec, vectors.contrast)
+        close = best >= rules.threshold and best - contrast >= rules.margin
+        similar = close and personal
+        detail = {"similarity": round(best, 3), "contrast": round(contrast, 3), "close": close}
+    fired = bool(hits) or similar
+    topic = not fired and (bool(rules.topic.search(folded)) or bool(detail.get("close")))
+    reason = ("lexicon: " + ", ".join(hits)) if hits else ("similar to crisis exemplars" if similar else
+                                                           "suicide topic" if topic else "none")
+    return GuardVerdict(name=NAME, fired=fired, kind="crisis" if fired else None, reason=reason,
+                        detail={"matched": hits, "personal": personal, "topic": topic, **detail})

@@ -1,0 +1,72 @@
+"""Validation: the first input guard. Anything that is not a readable question ends here, kindly.
+
+>>> validate("  Is   ketamine safe? ")[1]
+'Is ketamine safe?'
+>>> validate("?!?!")[0].detail["message_key"]
+'invalid_no_words'
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.config import MAX_QUESTION_CHARS
+from bot.models import GuardVerdict
+
+NAME = "validate"
+HARD_LIMIT_FACTOR = 20  # raw input longer than this many times the limit is refused before normalising
+MESSAGE_KEYS = {
+    "empty": "invalid_empty",
+    "too_long": "invalid_too_long",
+    "binary": "invalid_binary",
+    "no_words": "invalid_no_words",
+}
+# Control characters other than ordinary whitespace, lone surrogates, and the replacement character
+# left behind by a failed decoding: signs of binary data, not of a typed question.
+_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd\ufffe\uffff]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u2060\ufeff]")  # soft hyphen, zero-width spaces, BOM
+
+
+def _invalid(reason: str, text: str = "") -> tuple[GuardVerdict, str]:
+    verdict = GuardVerdict(name=NAME, fired=True, kind="invalid_input", reason=reason,
+                           detail={"message_key": MESSAGE_KEYS[reason]})
+    return verdict, text
+
+
+def _as_text(question: object) -> str | None:
+    if isinstance(question, str):
+        return question
+    if isinstance(question, (bytes, bytearray)):
+        try:
+            return bytes(question).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def validate(question: object, max_chars: int = MAX_QUESTION_CHARS) -> tuple[GuardVerdict, str]:
+    """(verdict named "validate", normalised text). Normalising: NFKC, invisible characters dropped,
+    whitespace collapsed. Markup stays as text (the UI escapes it); any language is valid.
+    When invalid, the text is what can safely be shown in a trace (control characters removed, cut to
+    `max_chars`), or "" when there is nothing."""
+    if question is None:
+        return _invalid("empty")
+    text = _as_text(question)
+    if text is None:
+        return _invalid("binary")
+    if len(text) > max_chars * HARD_LIMIT_FACTOR:
+        return _invalid("too_long", _normalise(text[:max_chars]))
+    if _BAD.search(text):
+        return _invalid("binary", _normalise(_BAD.sub("", text))[:max_chars])
+    text = _normalise(text)
+    if not text:
+        return _invalid("empty")
+    if len(text) > max_chars:
+        return _invalid("too_long", text[:max_chars])
+    if not any(unicodedata.category(ch).startswith("L") for ch in text):
+        return _invalid("no_words", text)
+    return GuardVerdict(name=NAME, fired=False, reason="ok", detail={"chars": len(text)}), text
+
+
+def _normalise(text: str) -> str:
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
