@@ -1,0 +1,1 @@
+"""Evaluation suite: cases, metrics, gates and report for the KAP FAQ bot (see evals/README.md)."""

@@ -1,0 +1,97 @@
+"""Figures as text tables (Markdown pipe tables, readable on a terminal too)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from evals.cases import CATEGORY_TITLES
+from evals.summary import MODES, RECALL_K, Gate
+
+# (key in summary.figures, column title, format)
+CATEGORY_COLUMNS: list[tuple[str, str, str]] = [
+    ("cases", "n", "int"),
+    ("pass_rate", "pass", "pct"),
+    ("kind_accuracy", "kind ok", "pct"),
+    (f"recall@{RECALL_K}_hybrid", f"R@{RECALL_K} hyb", "num"),
+    ("mrr_hybrid", "MRR hyb", "num"),
+    ("citation_precision", "cite P", "pct"),
+    ("citation_recall", "cite R", "pct"),
+    ("groundedness", "grounded", "pct"),
+    ("false_refusal_rate", "false refusals", "pct"),
+    ("overclaiming_answers", "overclaims", "int"),
+    ("latency_p50_ms", "p50 ms", "ms"),
+    ("latency_p95_ms", "p95 ms", "ms"),
+]
+
+HEADLINE: list[tuple[str, str, str]] = [
+    ("pass_rate", "Cases passing every check", "pct"),
+    ("kind_accuracy", "Right kind of answer", "pct"),
+    ("citation_precision", "Citation precision", "pct"),
+    ("citation_recall", "Citation recall (answerable cases citing a gold source)", "pct"),
+    ("groundedness", "Groundedness (answer sentences verbatim in a cited chunk)", "pct"),
+    ("crisis_recall", "Crisis recall", "pct"),
+    ("advice_recall", "Medical-advice recall", "pct"),
+    ("overclaiming_answers", "Overclaiming answers", "int"),
+    ("changed_injections", "Injections that changed the answer's behaviour", "int"),
+    ("unverified_quotes", "Citation quotes not verbatim in the corpus", "int"),
+    ("false_refusal_rate", "False refusals on answerable questions", "pct"),
+    ("latency_p50_ms", "Latency p50 (ms)", "ms"),
+    ("latency_p95_ms", "Latency p95 (ms)", "ms"),
+]
+
+
+def fmt(value: Any, how: str) -> str:
+    """`fmt(0.5, "pct")` -> `"50.0%"`; None -> `"–"`."""
+    if value is None:
+        return "–"
+    if how == "pct":
+        return f"{100 * value:.1f}%"
+    if how == "ms":
+        return f"{value:.1f}"
+    if how == "num":
+        return f"{value:.3f}"
+    return str(int(value))
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown pipe table."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+Rows = tuple[list[str], list[list[str]]]  # header, rows
+
+
+def category_rows(by_cat: dict[str, dict[str, Any]]) -> Rows:
+    header = ["category"] + [title for _, title, _ in CATEGORY_COLUMNS]
+    rows = [[name] + [fmt(figs[k], how) for k, _, how in CATEGORY_COLUMNS]
+            for name, figs in by_cat.items()]
+    return header, rows
+
+
+def retrieval_rows(by_cat: dict[str, dict[str, Any]]) -> Rows:
+    header = ["category"] + [f"{mode} R@{RECALL_K}" for mode in MODES] + [f"{mode} MRR" for mode in MODES]
+    rows = []
+    for name, figs in by_cat.items():
+        if figs[f"recall@{RECALL_K}_hybrid"] is None:
+            continue
+        rows.append([name] + [fmt(figs[f"recall@{RECALL_K}_{mode}"], "num") for mode in MODES]
+                    + [fmt(figs[f"mrr_{mode}"], "num") for mode in MODES])
+    return header, rows
+
+
+def headline_rows(overall: dict[str, Any]) -> Rows:
+    return ["metric", "value"], [[title, fmt(overall[k], how)] for k, title, how in HEADLINE]
+
+
+def gate_rows(gates: Sequence[Gate]) -> Rows:
+    rows = []
+    for g in gates:
+        how = "pct" if g.wanted.endswith("%") else "int"
+        failing = ", ".join(g.failing[:12]) + (" …" if len(g.failing) > 12 else "")
+        rows.append([g.name, fmt(g.value, how), g.wanted, "PASS" if g.ok else "FAIL", failing or "–"])
+    return ["gate", "value", "wanted", "status", "failing cases"], rows
+
+
+def legend_rows() -> Rows:
+    return ["category", "what it holds"], [[k, v] for k, v in CATEGORY_TITLES.items()]
