@@ -117,6 +117,8 @@ def test_near_copies_in_other_words_are_redundant(bank):
 @pytest.mark.parametrize("question, logistics", [
     ("What are your office hours?", True),
     ("How much does a session cost?", True),
+    ("how much is one infusion", True),
+    ("How much research is there on ketamine?", False),
     ("Do you take insurance?", True),
     ("Can I book an appointment for Friday?", True),
     ("How many hours after Spravato must I stay?", False),
