@@ -40,7 +40,7 @@ def _index(args: argparse.Namespace) -> int:
             print(f"index is up to date: {settings.index_dir / 'current'}")
             return 0
         print(f"index is {state}: building")
-    index.build(settings, MiniLMEmbedder(settings.model_path), progress=lambda m: print(m, flush=True))
+    index.build(settings, MiniLMEmbedder(settings.model_path, threads=None), progress=lambda m: print(m, flush=True))
     return 0
 
 

@@ -53,12 +53,13 @@ def main() -> None:
     args = parser.parse_args()
     offline_environment()
     settings = load_settings()
-    embedder = MiniLMEmbedder(settings.model_path)
-
     with tempfile.TemporaryDirectory() as tmp:
+        builder = MiniLMEmbedder(settings.model_path, threads=None)  # batch work: all cores, as `make index`
         started = time.perf_counter()
-        index.build(dataclasses.replace(settings, index_dir=Path(tmp), chroma_host=None), embedder, progress=lambda _: None)
+        index.build(dataclasses.replace(settings, index_dir=Path(tmp), chroma_host=None), builder, progress=lambda _: None)
         build_s = time.perf_counter() - started
+
+    embedder = MiniLMEmbedder(settings.model_path)  # serving: one thread
 
     bot = Bot.load(settings, embedder)
     qs = questions(100)
