@@ -39,32 +39,98 @@ ADVICE = [
     ("I was diagnosed with schizophrenia, is this right for me?", "personal_condition"),
     ("Should I try ketamine?", "personal_condition"), ("I'm 16, can I get treatment?", "personal_condition"),
     # self-diagnosis
+    ("How many sessions will I need?", "personal_condition"),  # one's own course
     ("Do I have depression?", "self_diagnosis"), ("Am I bipolar?", "self_diagnosis"),
     ("Do I have treatment-resistant depression?", "self_diagnosis"), ("Can you diagnose me?", "self_diagnosis"),
     # at-home or unsupervised use
     ("Can I buy ketamine online?", "at_home"), ("Can I use ketamine at home?", "at_home"),
-    ("Can I take it myself without a doctor?", "at_home"), ("Is at-home ketamine safe?", "at_home"),
-    ("Where can I buy ketamine?", "at_home"), ("Can I self-administer the troches?", "at_home"),
+    ("Can I take it myself without a doctor?", "at_home"), ("Where can I buy ketamine?", "at_home"),
+    ("Can I self-administer the troches?", "at_home"),
+]
+
+# Held-out variants of the classes the evaluation found missing, in wording of our own.
+ADVICE_MORE = [
+    # changing one's own amount
+    ("The clinic gave me lozenges; could I use two at once for a stronger effect?", "dose"),
+    ("is it ok if I take an extra troche tonight?", "dose"), ("Can I double up on my spravato if I missed a week?", "dose"),
+    ("I've been taking more than prescribed, is that bad?", "dose"), ("Should I take less of it next time?", "dose"),
+    ("Can I split my troche in half?", "dose"), ("give me the standard esketamine dosing schedule", "dose"),
+    # asking the bot to choose a treatment for me
+    ("Would you recommend TMS or ketamine for me?", "personal_condition"),
+    ("Which is the better option for me, Spravato or IV infusions?", "personal_condition"),
+    ("you think i should go with ketamine?", "personal_condition"), ("Is KAP the right choice for me?", "personal_condition"),
+    ("Should I go with esketamine or stick with therapy?", "personal_condition"),
+    # personal history, then "should I"
+    ("I was hooked on painkillers years ago, should I avoid ketamine?", "personal_condition"),
+    ("I've been sober for five years. Is KAP a risk I should take?", "personal_condition"),
+    ("There's a family history of psychosis on my dad's side, can I still do this?", "personal_condition"),
+    # one's own symptoms after treatment
+    ("I've had a pounding headache since my session two days ago, should I be worried?", "personal_condition"),
+    ("my bladder has been burning since my last troche - is this normal?", "personal_condition"),
+    ("felt really sick and shaky after the infusion, is that ok?", "personal_condition"),
+    # combining with a named medication, brand or class
+    ("Is it fine to have a glass of wine the evening after my infusion?", "combining"),
+    ("Can I keep taking Wellbutrin during my KAP sessions?", "combining"),
+    ("ok to take klonopin the night before my ketamine treatment?", "combining"),
+    ("Can I use my Suboxone the same day as a Spravato session?", "combining"),
+    ("Can I still take my Vyvanse on treatment days?", "combining"), ("can i smoke a joint after my session", "combining"),
+    # one's own course of treatment
+    ("How many troches will I have to take before I feel better?", "personal_condition"),
+    ("how often do I need boosters after the first six infusions?", "personal_condition"),
+    ("Will I need maintenance infusions forever?", "personal_condition"),
+    # self-diagnosis
+    ("Can you figure out whether I have PTSD from what I've described?", "self_diagnosis"),
+    ("I'm not sure if I qualify as treatment-resistant", "self_diagnosis"),
+    ("Does that mean I have bipolar disorder?", "self_diagnosis"),
+    ("Would failing three antidepressants make me treatment resistant?", "self_diagnosis"),
+    # at-home use as a personal ask
+    ("Can I do my ketamine sessions at home instead?", "at_home"),
+    ("My telehealth provider mails troches; how do I take them on my own?", "at_home"),
+    ("I'm thinking of ordering at-home ketamine, is that a good idea?", "at_home"),
+    # pregnancy, personal
+    ("I just found out I'm expecting, does that change my treatment plan?", "pregnancy"),
+    ("The label warns about pregnancy, but I'm pregnant - can I still go?", "pregnancy"),
 ]
 
 GENERAL = [
     "what doses were used in trials", "What dose was used in the Zarate trial?", "What are the contraindications?",
     "Is ketamine safe?", "who should not get ketamine", "Does ketamine interact with SSRIs?", "How is ketamine given?",
-    "How many sessions will I need?", "How much does it cost?", "What are the side effects?", "Is ketamine addictive?",
+    "How much does it cost?", "What are the side effects?", "Is ketamine addictive?",
     "Where can I get ketamine treatment near me?", "Can I drive after my session?", "I have PTSD, can ketamine help?",
     "I have depression, does KAP work?", "Can I bring my partner?", "What is Spravato?", "Does ketamine raise blood pressure?",
     "Who is a good candidate for KAP?", "Do you treat people with bipolar disorder?", "What should I wear to my appointment?",
 ]
 
+# Near misses of the classes above: general information, answered from the corpus.
+GENERAL_MORE = [
+    # the safety of at-home ketamine is informational (the FDA's 2023 warning)
+    "Is at-home ketamine safe?", "Is ketamine from an online telehealth service as safe as a clinic?",
+    "Are at-home ketamine lozenges riskier than supervised infusions?", "What did the FDA warn about ketamine used at home?",
+    # what a label or study says about pregnancy
+    "What do studies say about ketamine use in pregnancy?", "Does the Spravato label mention breastfeeding?",
+    # expectations, preparation, logistics
+    "What should I expect during my first session?", "What kind of questions should I have ready for the intake?",
+    "Can I take a friend to my session?", "Can I take notes during my session?", "Can I use the bathroom during an infusion?",
+    "Can I drink water before my appointment?",
+    # general course and symptoms
+    "How many sessions are in a typical course of KAP?", "How long does a typical course of infusions last?",
+    "Is it normal to feel dissociated during an infusion?", "What side effects are common after an infusion?",
+    # general comparisons, history, worries
+    "Which treatment works faster, ECT or ketamine?", "What do guidelines recommend for treatment-resistant depression?",
+    "Should people with heart disease avoid ketamine?", "Do people with a history of addiction do well with KAP?",
+    "I'm worried about getting addicted, is ketamine addictive?", "Can you tell me about the side effects?",
+    "What would make someone a poor candidate for ketamine?", "I read that ketamine can double the effect of therapy, is that true?",
+]
 
-@pytest.mark.parametrize("text, category", ADVICE)
+
+@pytest.mark.parametrize("text, category", ADVICE + ADVICE_MORE)
 def test_personal_medical_questions_need_a_clinician(text: str, category: str, rules: GuardRules) -> None:
     verdict = check_advice(text, rules.advice)
     assert verdict.fired and verdict.kind == "needs_clinician"
     assert category in verdict.detail["matched"]
 
 
-@pytest.mark.parametrize("text", GENERAL)
+@pytest.mark.parametrize("text", GENERAL + GENERAL_MORE)
 def test_general_questions_are_answered(text: str, rules: GuardRules) -> None:
     verdict = check_advice(text, rules.advice)
     assert not verdict.fired, verdict.detail
@@ -82,3 +148,24 @@ def test_decision_points_to_the_clinic_without_a_dose(rules: GuardRules) -> None
 def test_crisis_outranks_advice(rules: GuardRules) -> None:
     decision = screen("How many of my pills would it take to die?", None, rules, None, Clinic())
     assert decision.kind == "crisis"
+
+
+def test_referral_text_mentions_911_for_emergencies(rules: GuardRules) -> None:
+    """Some referrals are symptoms after a session: the fixed text still points to 911."""
+    decision = screen("My chest hurt and I felt faint after my infusion, is that normal?", None, rules, None, Clinic())
+    assert decision.kind == "needs_clinician" and "911" in decision.message
+
+
+def test_unless_cancels_an_entry(tmp_path) -> None:
+    """An advice entry with `unless` does not fire when one of those patterns matches."""
+    import shutil
+
+    from bot.config import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    text = (data / "advice.yaml").read_text(encoding="utf-8")
+    (data / "advice.yaml").write_text(text.replace("unless: ['^", "unless: ['\\bzebra\\b', '^", 1), encoding="utf-8")
+    advice = load_rules(data).advice
+    assert check_advice("Is ketamine safe in pregnancy?", advice).fired
+    assert not check_advice("Is ketamine safe in pregnancy for a zebra?", advice).fired

@@ -14,7 +14,10 @@ from bot.config import Clinic
     ("", "empty"),
     ("   \n\t  ", "empty"),
     ("\u200b\u200b", "empty"),  # zero-width spaces only
-    (b"", "empty"),
+    (b"", "binary"),  # only a str is a question: any bytes are refused, readable or not
+    (b"what is kap?", "binary"),
+    (bytearray(b"does ketamine help ptsd"), "binary"),
+    (memoryview(b"is it safe"), "binary"),
     (b"\x00\xff", "binary"),
     (b"\xff\xfe\xfd", "binary"),
     ("\x00\x07 is ketamine safe", "binary"),
@@ -29,6 +32,12 @@ from bot.config import Clinic
     ("... --- !!!", "no_words"),
     ("12345", "no_words"),
     ("<> </>", "no_words"),
+    # markup with no words outside its tags
+    ("<script>alert(1)</script>", "no_words"),
+    ("<SCRIPT type='text/javascript'>document.cookie</SCRIPT>", "no_words"),
+    ("<img src=x onerror=alert(1)>", "no_words"),
+    ("<style>body { color: red }</style> 😀", "no_words"),
+    ("<div><br/></div>", "no_words"),
 ])
 def test_invalid_inputs(question: object, reason: str) -> None:
     verdict, _ = validate(question)
@@ -44,7 +53,10 @@ def test_invalid_inputs(question: object, reason: str) -> None:
     ("氯胺酮安全吗", "氯胺酮安全吗"),
     ("Ｉｓ ｋｅｔａｍｉｎｅ ｓａｆｅ？", "Is ketamine safe?"),  # NFKC folds full-width forms
     ("ke\u200btamine\u00ad side effects", "ketamine side effects"),  # invisible characters dropped
-    (b"is ketamine safe?", "is ketamine safe?"),  # UTF-8 bytes are decoded
+    ("<b>is ketamine safe?</b>", "<b>is ketamine safe?</b>"),  # words inside ordinary tags: kept as typed
+    ("<p>what does <i>KAP</i> cost</p>", "<p>what does <i>KAP</i> cost</p>"),
+    ("is 5 < 10 sessions enough?", "is 5 < 10 sessions enough?"),
+    ("I <3 my therapist, can she join?", "I <3 my therapist, can she join?"),
     ("kms", "kms"),
     ("a" * MAX_QUESTION_CHARS, "a" * MAX_QUESTION_CHARS),  # exactly at the limit
     ("Does ketamine help? 😀", "Does ketamine help? 😀"),

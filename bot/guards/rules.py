@@ -25,6 +25,7 @@ _COMBINING = re.compile(r"[\u0300-\u036f]")
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _LEET = re.compile(r"(?<=[a-z])[0134579@$!](?=[a-z])")
 _LEET_MAP = str.maketrans("0134579@$!", "oieastgasi")
+MAX_FRAGMENT_DEPTH = 3
 REQUIRED_MESSAGES = ("crisis", "needs_clinician", "out_of_scope", "injection_refusal",
                      "invalid_empty", "invalid_too_long", "invalid_binary", "invalid_no_words")
 
@@ -42,13 +43,14 @@ def unleet(folded: str) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """One named lexicon entry: it matches when every one of its regexes matches somewhere."""
+    """One named lexicon entry: every one of its regexes matches somewhere and none of `unless` does."""
 
     name: str
     regexes: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, folded: str) -> bool:
-        return all(r.search(folded) for r in self.regexes)
+        return all(r.search(folded) for r in self.regexes) and not any(u.search(folded) for u in self.unless)
 
 
 @dataclass(frozen=True)
@@ -142,14 +144,16 @@ class _File:
         pattern = self.get(key, str) if pattern is None else pattern
         if not isinstance(pattern, str) or not pattern.strip():
             raise ValueError(f"{self.name}: key {key!r} should be a non-empty pattern")
-        expanded = _FRAGMENT.sub(lambda m: self.fragments.get(m.group(1), m.group(0)), pattern)
+        expanded = pattern
+        for _ in range(MAX_FRAGMENT_DEPTH):  # a fragment may use fragments
+            expanded = _FRAGMENT.sub(lambda m: self.fragments.get(m.group(1), m.group(0)), expanded)
         try:
             return re.compile(expanded, flags)
         except re.error as exc:
             raise ValueError(f"{self.name}: key {key!r}: bad pattern {pattern!r} ({exc})") from exc
 
     def rules(self, key: str) -> tuple[Rule, ...]:
-        """`key` holds a list of entries (a pattern, or {all: [patterns]}), or a mapping group -> such a list."""
+        """`key` holds a list of entries (a pattern, or {all: [...], unless: [...]}), or a mapping group -> list."""
         node = self.get(key, (dict, list))
         out: list[Rule] = []
         for group, entries in (node if isinstance(node, dict) else {key: node}).items():
@@ -158,9 +162,11 @@ class _File:
             for i, entry in enumerate(entries):
                 where = f"{key}.{group}[{i}]"
                 parts = entry.get("all") if isinstance(entry, dict) else [entry]
-                if not isinstance(parts, list) or not parts:
-                    raise ValueError(f"{self.name}: key {where!r} should be a pattern or {{all: [patterns]}}")
-                out.append(Rule(str(group), tuple(self.regex(where, p) for p in parts)))
+                unless = entry.get("unless", []) if isinstance(entry, dict) else []
+                if not isinstance(parts, list) or not parts or not isinstance(unless, list):
+                    raise ValueError(f"{self.name}: key {where!r} should be a pattern or {{all: [patterns], unless: [patterns]}}")
+                out.append(Rule(str(group), tuple(self.regex(where, p) for p in parts),
+                                tuple(self.regex(f"{where}.unless", p) for p in unless)))
         return tuple(out)
 
     def texts(self, key: str) -> tuple[str, ...]:

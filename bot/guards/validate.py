@@ -4,6 +4,10 @@
 'Is ketamine safe?'
 >>> validate("?!?!")[0].detail["message_key"]
 'invalid_no_words'
+>>> validate("<script>alert(1)</script>")[0].reason, validate("<b>is ketamine safe?</b>")[1]
+('no_words', '<b>is ketamine safe?</b>')
+>>> validate(b"is ketamine safe?")[0].reason
+'binary'
 """
 from __future__ import annotations
 
@@ -25,6 +29,9 @@ MESSAGE_KEYS = {
 # left behind by a failed decoding: signs of binary data, not of a typed question.
 _BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd\ufffe\uffff]")
 _INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u2060\ufeff]")  # soft hyphen, zero-width spaces, BOM
+# Markup, removed only to decide whether any words are left: script/style elements with their content,
+# then any tag. "<b>is ketamine safe?</b>" keeps its words; "<script>alert(1)</script>" has none.
+_MARKUP = re.compile(r"<\s*(script|style)\b[^>]*>.*?(<\s*/\s*\1\s*>|$)|</?[a-zA-Z!][^<>]*>", re.IGNORECASE | re.DOTALL)
 
 
 def _invalid(reason: str, text: str = "") -> tuple[GuardVerdict, str]:
@@ -33,27 +40,17 @@ def _invalid(reason: str, text: str = "") -> tuple[GuardVerdict, str]:
     return verdict, text
 
 
-def _as_text(question: object) -> str | None:
-    if isinstance(question, str):
-        return question
-    if isinstance(question, (bytes, bytearray)):
-        try:
-            return bytes(question).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    return None
-
-
 def validate(question: object, max_chars: int = MAX_QUESTION_CHARS) -> tuple[GuardVerdict, str]:
-    """(verdict named "validate", normalised text). Normalising: NFKC, invisible characters dropped,
-    whitespace collapsed. Markup stays as text (the UI escapes it); any language is valid.
-    When invalid, the text is what can safely be shown in a trace (control characters removed, cut to
-    `max_chars`), or "" when there is nothing."""
+    """(verdict named "validate", normalised text). Only a str is a question: None is "empty", anything
+    else (bytes included) is "binary". Normalising: NFKC, invisible characters dropped, whitespace
+    collapsed. Markup stays as text (the UI escapes it), but markup with no words outside its tags is
+    "no_words"; any language is valid. When invalid, the text is what can safely be shown in a trace
+    (control characters removed, cut to `max_chars`), or "" when there is nothing."""
     if question is None:
         return _invalid("empty")
-    text = _as_text(question)
-    if text is None:
+    if not isinstance(question, str):
         return _invalid("binary")
+    text = question
     if len(text) > max_chars * HARD_LIMIT_FACTOR:
         return _invalid("too_long", _normalise(text[:max_chars]))
     if _BAD.search(text):
@@ -63,7 +60,7 @@ def validate(question: object, max_chars: int = MAX_QUESTION_CHARS) -> tuple[Gua
         return _invalid("empty")
     if len(text) > max_chars:
         return _invalid("too_long", text[:max_chars])
-    if not any(unicodedata.category(ch).startswith("L") for ch in text):
+    if not any(unicodedata.category(ch).startswith("L") for ch in _MARKUP.sub(" ", text)):
         return _invalid("no_words", text)
     return GuardVerdict(name=NAME, fired=False, reason="ok", detail={"chars": len(text)}), text
 
