@@ -52,10 +52,11 @@ class SentenceBank:
     @classmethod
     def build(cls, sentences: list[Sentence], vectors: np.ndarray, clinic_docs: frozenset[str],
               rules: list[BalanceRule], extra_text: list[str] = (), generic: str = "", topics: str = "",
-              logistics: list[str] = ()) -> "SentenceBank":
+              logistics: list[str] = (), not_standalone: str = r"(?!)") -> "SentenceBank":
+        leaning = re.compile(not_standalone)
         by_chunk: dict[str, list[int]] = {}
         for s in sentences:
-            if len(s.text.split()) >= MIN_SENTENCE_WORDS:
+            if len(s.text.split()) >= MIN_SENTENCE_WORDS and not leaning.match(s.text):
                 by_chunk.setdefault(s.chunk_id, []).append(s.id)
         qualifiers = {r.name: np.array([s.id for s in sentences if s.doc_id not in clinic_docs
                                         and r.qualifier.search(s.text)], dtype=np.int64) for r in rules}

@@ -130,3 +130,12 @@ def test_questions_about_the_clinics_own_logistics_are_not_answered_from_evidenc
     raw = yaml.safe_load((DATA_DIR / "relevance.yaml").read_text())
     clinic = SentenceBank.build(bank.sentences, bank.vectors, bank.clinic_docs, RULES, logistics=raw["logistics"])
     assert ("clinic logistics" in clinic.unknown_terms(question, [])) is logistics
+
+
+def test_sentences_leaning_on_the_one_before_are_never_quoted(bank):
+    extra = Sentence(id=len(TEXTS), chunk_id="han#0", doc_id="han", text="This is where ketamine infusions for patients come in.")
+    sentences = bank.sentences + [extra]
+    vectors = np.vstack([bank.vectors, E.embed_batch([extra.text])])
+    leaning = SentenceBank.build(sentences, vectors, bank.clinic_docs, RULES, not_standalone=r"^(This|It)\b")
+    assert extra.id not in leaning.by_chunk["han#0"]
+    assert extra.id in SentenceBank.build(sentences, vectors, bank.clinic_docs, RULES).by_chunk["han#0"]
