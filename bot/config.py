@@ -50,7 +50,7 @@ class Settings:
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant.", None)
     min_relevance: float = _setting(0.33, "Calibrated: a best sentence scoring below this means nothing relevant.", "KAP_MIN_RELEVANCE")
     min_sentence: float = _setting(0.30, "A sentence's cosine to the question must reach this to be quoted.", None)
-    max_sentences: int = _setting(4, "Most sentences in an answer (besides balancing).", None)
+    max_sentences: int = _setting(4, "Most sentences quoted as the answer (balancing qualifiers come on top).", None)
     log_questions: bool = _setting(False, "Store redacted visitor messages for staff review.", "KAP_LOG_QUESTIONS")
     concurrency: int = _setting(4, "Gradio events run at once.", "KAP_CONCURRENCY")
     host: str = _setting("127.0.0.1", "Address the app listens on.", "KAP_HOST")
