@@ -22,6 +22,7 @@ RELATIVE_CUTOFF = 0.2  # stop once a sentence is this much less relevant than th
 MAX_PER_DOCUMENT = 2
 CHUNK_BONUS = 0.05  # weight of the chunk's fused retrieval rank in a sentence's score
 ALTERNATES = 6
+RETRIEVED_BONUS = 0.1  # a qualifier the retriever also found is preferred: it is on the question's topic
 MIN_BALANCE = 0.35  # a qualifier less related than this to the question and claim is left out
 LEXICAL_WEIGHT = 0.15  # weight of the share of the question's salient terms a sentence contains
 
@@ -108,7 +109,8 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
     terms = bank.salient_terms(question)
     items = _best_sentences(query_vec, terms, retrieved, bank, min_sentence, max_sentences)
     top_score = items[0].score if items else 0.0
-    items += _balance(question, query_vec, items, bank, rules, max_balance)
+    retrieved_ids = frozenset(c.chunk_id for c in retrieved)
+    items += _balance(question, query_vec, items, bank, rules, max_balance, retrieved_ids)
     pool = np.unique(np.concatenate([bank.qualifiers[r.name] for r in rules])) if rules else np.array([], int)
     alternates = [a for a in _ranked(query_vec, bank, pool, ALTERNATES + len(items), "replacement")
                   if not _redundant(bank, a.sentence_id, [e.sentence_id for e in items])][:ALTERNATES]
@@ -151,7 +153,7 @@ def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[Sco
 
 
 def _balance(question: str, query_vec: np.ndarray, items: list[Evidence], bank: SentenceBank,
-             rules: list[BalanceRule], max_balance: int) -> list[Evidence]:
+             rules: list[BalanceRule], max_balance: int, retrieved: frozenset[str]) -> list[Evidence]:
     """For each rule the answer triggers and does not already satisfy, the most relevant qualifier."""
     added: list[Evidence] = []
     clinic_items = [e for e in items if e.doc_id in bank.clinic_docs]
@@ -165,7 +167,7 @@ def _balance(question: str, query_vec: np.ndarray, items: list[Evidence], bank: 
             used = {e.sentence_id for e in items + added}
             pool = np.array([i for i in bank.qualifiers[rule.name] if i not in used], dtype=np.int64)
             target = query_vec + (bank.vectors[claims].mean(axis=0) if claims else 0.0)
-            best = _ranked(target / np.linalg.norm(target), bank, pool, 1, "balance")
+            best = _ranked(target / np.linalg.norm(target), bank, pool, 1, "balance", retrieved)
             added += [b for b in best if b.score >= MIN_BALANCE
                       and not _redundant(bank, b.sentence_id, [e.sentence_id for e in items + added])]
     return added
@@ -181,8 +183,12 @@ def _redundant(bank: SentenceBank, sid: int, others: list[int]) -> bool:
     return any(len(words & bank.tokens[o]) / max(len(words | bank.tokens[o]), 1) > REDUNDANT_WORDS for o in others)
 
 
-def _ranked(query_vec: np.ndarray, bank: SentenceBank, pool: np.ndarray, n: int, role: str) -> list[Evidence]:
+def _ranked(query_vec: np.ndarray, bank: SentenceBank, pool: np.ndarray, n: int, role: str,
+            retrieved: frozenset[str] = frozenset()) -> list[Evidence]:
+    """Best of pool by cosine; sentences from the retrieved chunks get RETRIEVED_BONUS."""
     if pool.size == 0:
         return []
     scores = bank.vectors[pool] @ query_vec
+    if retrieved:
+        scores = scores + RETRIEVED_BONUS * np.array([bank.sentences[i].chunk_id in retrieved for i in pool])
     return [bank.evidence(int(pool[i]), scores[i], role) for i in np.argsort(-scores)[:n]]
