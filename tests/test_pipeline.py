@@ -1,0 +1,77 @@
+"""The wired pipeline over the small test corpus with the fake embedder: fast, no model."""
+import dataclasses
+import json
+
+import pytest
+
+from bot import index
+from bot.compose import answer_lines
+from bot.pipeline import Bot
+from tests.fakes import FakeEmbedder
+
+
+@pytest.fixture
+def make_bot(mini_settings):
+    index.build(mini_settings, FakeEmbedder(), progress=lambda _: None)
+
+    def make(**changes):
+        return Bot.load(dataclasses.replace(mini_settings, **changes), FakeEmbedder())
+    return make
+
+
+@pytest.fixture
+def bot(make_bot):
+    return make_bot()
+
+
+def test_answer_quotes_and_cites_with_timings_for_every_stage(bot):
+    turn = bot.answer("How long does the benefit of a single ketamine infusion last?")
+    assert turn.kind == "answered" and turn.citations
+    assert any(c.source == "han-2016-response" for c in turn.citations)
+    assert {"validate", "embed", "input_guard", "retrieve", "select", "compose", "output_guard"} <= set(turn.timings_ms)
+    assert answer_lines(turn.answer)[-1] == bot.templates["disclaimer"]
+
+
+def test_crisis_comes_first_and_nothing_is_retrieved(bot):
+    turn = bot.answer("I want to kill myself")
+    assert turn.kind == "crisis" and turn.retrieved == [] and turn.citations == []
+    assert turn.answer.index("988") < turn.answer.index("911")
+
+
+def test_invalid_input_never_reaches_the_model(bot):
+    turn = bot.answer("   ")
+    assert turn.kind == "invalid_input" and "embed" not in turn.timings_ms
+
+
+def test_marketing_line_is_replaced_by_a_vetted_qualifier(bot):
+    turn = bot.answer("Is ketamine safe and well-tolerated with mild side effects?")
+    assert "relatively safe" not in turn.answer and "overclaim" in turn.flags
+    assert all(c.source != "clinic-about" or "safe" not in c.quote for c in turn.citations)
+
+
+def test_question_on_a_topic_the_corpus_never_mentions_gets_no_answer(bot):
+    turn = bot.answer("Does ketamine help migraines?")
+    assert turn.kind == "no_answer" and turn.citations == []
+    assert turn.answer == bot.templates["no_answer"]
+
+
+def test_a_failure_inside_the_pipeline_ends_in_a_safe_answer(bot, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+    monkeypatch.setattr(type(bot.retriever), "retrieve_scored", broken)
+    turn = bot.answer("How long does the benefit of an infusion last?")
+    assert turn.kind == "no_answer" and turn.flags[-1] == "error"
+    assert turn.answer == bot.templates["error"] and "fire" not in turn.answer
+
+
+def test_questions_are_not_stored_by_default(bot, mini_settings):
+    bot.answer("My name is Maria Lopez, is ketamine safe?")
+    assert not (mini_settings.data_dir / "questions.jsonl").exists()
+
+
+def test_staff_logging_redacts_before_writing(make_bot, mini_settings):
+    bot = make_bot(log_questions=True)
+    bot.answer("My name is Maria Lopez, email maria@example.com, phone 336-555-0100. Is ketamine safe?")
+    record = json.loads((mini_settings.data_dir / "questions.jsonl").read_text().splitlines()[0])
+    assert "Maria" not in record["question"] and "maria@example.com" not in record["question"]
+    assert "336-555-0100" not in record["question"] and "[EMAIL]" in record["question"]
