@@ -1,0 +1,191 @@
+"""Pure rendering: a Turn becomes the HTML of one chat message. No Gradio here.
+
+Every string that reaches HTML is escaped: the visitor's own text, and corpus and template text
+alike. A message is one HTML block without blank lines, so the chat's Markdown renderer passes it
+through untouched (no emphasis, no autolinks, no LaTeX).
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Callable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from bot.config import Clinic
+from bot.models import Citation, Turn
+from bot.ui.content import Resource, UIText
+
+MAX_LINK_CHARS = 60  # longer link texts are shortened; the href stays whole
+CITED_LINE = re.compile(r"^- (?P<quote>.*) \[(?P<n>\d+)\]$")
+CONTACT_KINDS = frozenset({"no_answer", "needs_clinician", "crisis"})
+
+
+def esc(text: object) -> str:
+    """HTML-escape, and break anything a Markdown autolinker could turn into a link.
+
+    >>> esc("<b>x</b> http://a.io")
+    '&lt;b&gt;x&lt;/b&gt; http&#58;//a&#46;io'
+    """
+    out = html.escape(str(text), quote=True)
+    return out.replace(":", "&#58;").replace("@", "&#64;").replace(".", "&#46;")
+
+
+def esc_block(text: str) -> str:
+    """`esc`, with line breaks kept as <br> so the HTML block has no blank line."""
+    return "<br>".join(esc(line) for line in text.strip().splitlines())
+
+
+def visitor_message(text: str) -> str:
+    """The visitor's message as shown in the chat: literal text, never markup.
+
+    >>> visitor_message("**hi** <img src=x>")
+    '<div class="kap-q">**hi** &lt;img src=x&gt;</div>'
+    """
+    return f'<div class="kap-q">{esc_block(text)}</div>'
+
+
+def tel_href(number: str) -> str:
+    """`tel:` link target: digits and a leading plus only.
+
+    >>> tel_href("(555) 010-0199")
+    'tel:5550100199'
+    """
+    return "tel:" + re.sub(r"[^\d+]", "", number)
+
+
+def link(url: str, text: str | None = None) -> str:
+    """An outbound link; anything but http(s) is shown as text, never as a link."""
+    shown = text or _short(url)
+    if urlsplit(url).scheme not in ("http", "https"):
+        return esc(shown)
+    return f'<a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener noreferrer">{esc(shown)}</a>'
+
+
+def _short(url: str) -> str:
+    parts = urlsplit(url)
+    shown = (parts.netloc + parts.path).rstrip("/") or url
+    return shown if len(shown) <= MAX_LINK_CHARS else shown[: MAX_LINK_CHARS - 1] + "…"
+
+
+def body(answer: str) -> str:
+    """Answer lines as HTML: `- quote [n]` lines become list items with a footnote mark.
+
+    >>> body("Lead:\\n- A fact. [1]")
+    '<p>Lead&#58;</p><ul><li>A fact&#46; <sup class="kap-ref">[1]</sup></li></ul>'
+    """
+    parts: list[str] = []
+    items: list[str] = []
+    for line in (raw.strip() for raw in answer.splitlines()):
+        if not line:
+            continue
+        cited = CITED_LINE.match(line)
+        if cited:
+            items.append(f'<li>{esc(cited["quote"])} <sup class="kap-ref">[{cited["n"]}]</sup></li>')
+            continue
+        if line.startswith("- "):
+            items.append(f"<li>{esc(line[2:])}</li>")
+            continue
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        parts.append(f"<p>{esc(line)}</p>")
+    if items:
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    return "".join(parts)
+
+
+def highlight(passage: str, quote: str) -> str:
+    """The passage with the quote marked; whitespace is normalised on both sides.
+
+    >>> highlight("One.  Two\\nthree. Four.", "Two three.")
+    'One&#46; <mark>Two three&#46;</mark> Four&#46;'
+    """
+    flat, q = " ".join(passage.split()), " ".join(quote.split())
+    at = flat.find(q) if q else -1
+    if at < 0:
+        return f"<mark>{esc(q)}</mark>" if not flat else f"{esc(flat)}<br><mark>{esc(q)}</mark>"
+    return f"{esc(flat[:at])}<mark>{esc(q)}</mark>{esc(flat[at + len(q):])}"
+
+
+def footnote(c: Citation, passage: str | None, text: UIText) -> str:
+    """`[n] Title. Publisher, year. link` as a summary; opening it shows the passage in context."""
+    source = ", ".join(esc(p) for p in (c.publisher, c.year) if p)
+    label = f'<span class="kap-fn-n">[{c.n}]</span> <cite>{esc(c.title)}</cite>' + (f". {source}" if source else "")
+    kind = f' <span class="kap-fn-type">{esc(c.evidence_type)}</span>' if c.evidence_type else ""
+    url = f" {link(c.url)}" if c.url else ""
+    quote = highlight(passage or "", c.quote)
+    return (f'<li class="kap-fn"><details><summary>{label}{kind}{url}</summary>'
+            f'<blockquote class="kap-passage"><span class="kap-passage-label">{esc(text["passage_label"])}&#58;</span> '
+            f"{quote}</blockquote></details></li>")
+
+
+def footnotes(citations: Sequence[Citation], passages: Mapping[int, str], text: UIText) -> str:
+    if not citations:
+        return ""
+    items = "".join(footnote(c, passages.get(c.n), text) for c in citations)
+    return f'<div class="kap-sources"><p class="kap-sources-title">{esc(text["sources_heading"])}</p><ol class="kap-footnotes">{items}</ol></div>'
+
+
+def contact_card(clinic: Clinic, text: UIText) -> str:
+    """Clinic name, phone and address, when at least one way to reach the clinic is configured."""
+    if not (clinic.phone or clinic.address or clinic.url):
+        return ""
+    rows = [f"<strong>{esc(text['contact_heading'])}</strong>"]
+    if clinic.phone:
+        rows.append(f'<a href="{tel_href(clinic.phone)}">{esc(clinic.phone)}</a>')
+    if clinic.address:
+        rows.append(esc(clinic.address))
+    if clinic.url:
+        rows.append(link(clinic.url))
+    return '<p class="kap-contact">' + "<br>".join(rows) + "</p>"
+
+
+def answer_html(turn: Turn, passages: Mapping[int, str], clinic: Clinic, text: UIText) -> str:
+    """One bot message. A crisis answer is styled apart from ordinary bubbles (the panel is the alert)."""
+    contact = contact_card(clinic, text) if turn.kind in CONTACT_KINDS else ""
+    return (f'<div class="kap-answer kap-{turn.kind}">'
+            f"{body(turn.answer)}{contact}{footnotes(turn.citations, passages, text)}</div>")
+
+
+def passages_for(turn: Turn, chunk_text: Callable[[str], str]) -> dict[int, str]:
+    """Citation number -> text of the chunk its quote was selected from (absent when unknown)."""
+    out: dict[int, str] = {}
+    for c in turn.citations:
+        chunk_id = next((e.chunk_id for e in turn.evidence if e.doc_id == c.source and e.text == c.quote), None)
+        if chunk_id is None:
+            continue
+        try:
+            out[c.n] = chunk_text(chunk_id)
+        except (KeyError, LookupError):
+            continue
+    return out
+
+
+def resource_links(r: Resource) -> str:
+    """A resource's reviewed text, and big tap targets to call, text or open it."""
+    actions = []
+    if r.call:
+        actions.append(f'<a class="kap-action" href="{tel_href(r.call)}">Call {esc(r.call)}</a>')
+    if r.text:
+        body = f"?&amp;body={esc(r.text_body)}" if r.text_body else ""
+        word = f"{esc(r.text_body)} to " if r.text_body else ""
+        actions.append(f'<a class="kap-action" href="sms:{re.sub(r"[^0-9+]", "", r.text)}{body}">Text {word}{esc(r.text)}</a>')
+    if r.url:
+        actions.append(link(r.url))
+    how = f"<br>{esc(r.how)}" if r.how else ""
+    when = f'<br><span class="kap-note">{esc(r.when)}</span>' if r.when else ""
+    return f'<li><strong>{esc(r.name)}</strong>{how}{when}<span class="kap-actions">{" ".join(actions)}</span></li>'
+
+
+def crisis_panel(resources: Sequence[Resource], clinic: Clinic, text: UIText) -> str:
+    """Shown beside the chat once a message is judged a crisis: who to reach, right now."""
+    items = "".join(resource_links(r) for r in resources)
+    return (f'<section class="kap-crisis-panel" role="alert" aria-labelledby="kap-crisis-h">'
+            f'<h2 id="kap-crisis-h">{esc(text["crisis_heading"])}</h2><p>{esc(text["crisis_intro"])}</p>'
+            f'<ul class="kap-resources">{items}</ul>{contact_card(clinic, text)}</section>')
+
+
+def notice_bar(text: UIText) -> str:
+    """The always-visible line: educational, not medical advice; in crisis, call or text 988."""
+    return (f'<p class="kap-notice" role="note">{esc(text["notice"])} '
+            f'<strong>{esc(text["crisis_prompt"])} <a href="tel:988">Call</a> or <a href="sms:988">text 988</a></strong></p>')

@@ -1,0 +1,141 @@
+"""The visitor chat: the page a clinic embeds. A plain respond() over Gradio's Chatbot.
+
+The session (messages shown, the turns behind them, feedback ids) lives in one gr.State, so a
+request carries only the new question, and feedback can name the exact answer it is about.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import gradio as gr
+
+from bot.config import MAX_QUESTION_CHARS, Settings
+from bot.ui import render
+from bot.ui.content import crisis_resources, ui_text
+from bot.ui.feedback import MAX_COMMENT_CHARS, FeedbackStore
+from bot.ui.service import BotLike, ask
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGES = 40  # messages kept on screen per session; older ones scroll away for good
+SESSION_TTL_S = 3600  # a session's state is dropped an hour after its last use
+
+
+def new_session() -> dict[str, Any]:
+    """messages: what the Chatbot shows; turns: chat index -> what feedback needs; last: last rated id;
+    crisis: whether the crisis panel is showing."""
+    return {"messages": [], "turns": {}, "last": None, "crisis": False}
+
+
+def add_exchange(session: dict[str, Any], question_html: str, answer_html: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Append one question and its answer; keep at most MAX_MESSAGES, re-indexing what remains.
+
+    >>> s = add_exchange(new_session(), "q", "a", {"kind": "answered"})
+    >>> len(s["messages"]), list(s["turns"])
+    (2, [1])
+    """
+    messages = session["messages"] + [{"role": "user", "content": question_html},
+                                      {"role": "assistant", "content": answer_html}]
+    turns = dict(session["turns"])
+    turns[len(messages) - 1] = record
+    drop = max(0, len(messages) - MAX_MESSAGES)
+    if drop:
+        messages = messages[drop:]
+        turns = {i - drop: r for i, r in turns.items() if i >= drop}
+    return {**session, "messages": messages, "turns": turns}
+
+
+def rating_of(liked: bool | str) -> int | None:
+    """Gradio sends True, False, or "" when a thumb is clicked again (rating withdrawn)."""
+    if liked is True or liked == "Like":
+        return 1
+    if liked is False or liked == "Dislike":
+        return -1
+    return None
+
+
+def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: FeedbackStore) -> gr.Blocks:
+    text = ui_text(settings.clinic)
+    crisis_html = render.crisis_panel(crisis_resources(), settings.clinic, text)
+
+    def respond(message: str, session: dict[str, Any]) -> tuple[Any, ...]:
+        question = (message or "").strip()[: MAX_QUESTION_CHARS * 2]  # longer is refused by the bot anyway
+        if not question:
+            return gr.skip(), gr.skip(), session, gr.skip()
+        bot = get_bot()
+        turn = ask(bot, question)
+        html = render.answer_html(turn, render.passages_for(turn, bot.chunk_text), settings.clinic, text)
+        record = {"question": question, "answer": turn.answer, "kind": turn.kind,
+                  "citations": turn.contract()["citations"], "feedback_id": None}
+        session = add_exchange(session, render.visitor_message(question), html, record)
+        if turn.kind == "crisis":  # once shown, the panel stays for the session
+            session["crisis"] = True
+        return "", session["messages"], session, crisis_html if session.get("crisis") else ""
+
+    def on_like(data: gr.LikeData, session: dict[str, Any]) -> tuple[Any, ...]:
+        record = session["turns"].get(data.index if isinstance(data.index, int) else -1)
+        if record is None:
+            return session, gr.skip(), gr.skip(), gr.skip()
+        rating, item_id = rating_of(data.liked), record.get("feedback_id")
+        if rating is None:
+            if item_id is not None:
+                store.delete(item_id)
+            record["feedback_id"] = None
+            return {**session, "last": None}, gr.update(visible=False), gr.skip(), gr.update(visible=False)
+        if item_id is None:
+            item_id = store.add(rating, record["question"], record["answer"], record["kind"], record["citations"])
+            record["feedback_id"] = item_id
+        else:
+            store.rate(item_id, rating)
+        prompt = text["feedback_thanks_up" if rating > 0 else "feedback_thanks_down"]
+        return ({**session, "last": item_id}, gr.update(visible=True), gr.update(value="", label=prompt),
+                gr.update(visible=False))
+
+    def on_comment(comment: str, session: dict[str, Any]) -> tuple[Any, ...]:
+        if session.get("last") is None or not (comment or "").strip():
+            return gr.skip(), gr.skip()
+        store.comment(session["last"], comment)
+        return gr.update(value=""), gr.update(value=text["feedback_saved"], visible=True)
+
+    def on_clear(session: dict[str, Any]) -> tuple[Any, ...]:  # the crisis panel, once shown, stays
+        return {**new_session(), "crisis": session.get("crisis", False)}, gr.update(visible=False)
+
+    def on_example(data: gr.SelectData, session: dict[str, Any]) -> tuple[Any, ...]:
+        value = data.value if isinstance(data.value, dict) else {}
+        return respond(str(value.get("text", "")), session)
+
+    with gr.Blocks(title=f"{settings.clinic.name}: {text['title']}", analytics_enabled=False) as demo:
+        session = gr.State(new_session(), time_to_live=SESSION_TTL_S)
+        with gr.Column(elem_id="kap-visitor"):
+            with gr.Column(elem_id="kap-header"):
+                gr.HTML(f"<h1>{render.esc(text['title'])}</h1><p class='kap-sub'>{render.esc(text['subtitle'])}</p>"
+                        f"{render.notice_bar(text)}", padding=False)
+            chat = gr.Chatbot(
+                value=[], elem_id="kap-chat", label=text["title"], show_label=False, height="60vh", min_height=280,
+                buttons=[], latex_delimiters=[], sanitize_html=True, render_markdown=True, allow_tags=False,
+                feedback_options=("Like", "Dislike"), group_consecutive_messages=False, layout="bubble",
+                examples=[{"text": e} for e in text.examples],
+            )
+            crisis = gr.HTML("", elem_id="kap-crisis")  # a plain value, never gr.update: cheaper per event
+            with gr.Column(visible=False, elem_id="kap-feedback") as feedback_box:
+                with gr.Row(equal_height=True):
+                    comment = gr.Textbox(label=text["feedback_thanks_down"], info=text["feedback_comment_hint"],
+                                         max_length=MAX_COMMENT_CHARS, lines=1, max_lines=4, scale=4,
+                                         elem_id="kap-comment")
+                    send_comment = gr.Button(text["feedback_send"], scale=1, min_width=120, elem_id="kap-comment-send")
+                saved = gr.Markdown(visible=False, elem_id="kap-comment-saved")
+            with gr.Row(equal_height=True):
+                box = gr.Textbox(label=text["input_label"], placeholder=text["input_placeholder"], lines=1, max_lines=6,
+                                 max_length=MAX_QUESTION_CHARS, scale=5, elem_id="kap-input", autofocus=False)
+                send = gr.Button(text["send"], variant="primary", scale=1, min_width=90, elem_id="kap-send")
+
+        outputs = [box, chat, session, crisis]
+        box.submit(respond, [box, session], outputs, api_name="chat", show_progress="minimal")
+        send.click(respond, [box, session], outputs, api_visibility="private", show_progress="minimal")
+        chat.example_select(on_example, [session], outputs, api_visibility="private")
+        chat.like(on_like, [session], [session, feedback_box, comment, saved], api_visibility="private", queue=False)
+        comment.submit(on_comment, [comment, session], [comment, saved], api_visibility="private", queue=False)
+        send_comment.click(on_comment, [comment, session], [comment, saved], api_visibility="private", queue=False)
+        chat.clear(on_clear, [session], [session, feedback_box], api_visibility="private", queue=False)
+    return demo

@@ -1,0 +1,281 @@
+"""Headless Chromium against app.py started on 127.0.0.1 by the test.
+
+The real bot serves when its index is built and fresh (`python -m bot index`); otherwise the pages are
+served over the FakeBot (tests/test_ui_fakes.py). KAP_BROWSER_BOT=real|fake forces either.
+Screenshots go to test-artifacts/ and, for the README, docs/screenshots/.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from bot.config import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = ROOT / "test-artifacts"
+README_SHOTS = ROOT / "docs" / "screenshots"
+STARTUP_TIMEOUT_S = 180
+ANSWER_TIMEOUT_MS = 30_000
+MAX_TABS = 40  # keyboard walk: presses before giving up
+USER, PASSWORD = "staff", "browser-test-pw"
+QUESTION = "What is ketamine-assisted psychotherapy?"
+CRISIS = "I want to kill myself"
+LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: `apt-get install -y chromium` (make test does this)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+
+
+@dataclass
+class Server:
+    visitor: str
+    staff: str
+    backend: str  # "real" or "fake"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def real_index_ready() -> bool:
+    try:
+        import bot.pipeline  # noqa: F401  (the whole pipeline must import)
+        from bot import index
+        from bot.config import load_settings
+        from bot.embed import MODEL_NAME
+
+        return index.status(load_settings({"KAP_INDEX_DIR": str(ROOT / "index")}), MODEL_NAME) == "fresh"
+    except Exception:  # no pipeline yet, corpus error: the fake bot serves
+        return False
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} not up after {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("browser")
+    backend = os.environ.get("KAP_BROWSER_BOT") or ("real" if real_index_ready() else "fake")
+    port, staff_port = free_port(), free_port()
+    env = {**os.environ, "KAP_HOST": "127.0.0.1", "KAP_PORT": str(port), "KAP_STAFF_PORT": str(staff_port),
+           "KAP_DATA_DIR": str(tmp / "data"), "KAP_INDEX_DIR": str(ROOT / "index"), "KAP_CONFIG": str(tmp / "none.toml"),
+           "KAP_STAFF_USER": USER, "KAP_STAFF_PASSWORD": PASSWORD, "CLINIC_NAME": "Calm Harbor Clinic",
+           "CLINIC_PHONE": "(555) 010-0199", "CLINIC_ADDRESS": "12 Harbor St, Springfield", "PYTHONUNBUFFERED": "1"}
+    env.pop("CHROMA_HOST", None)
+    command = [sys.executable, "app.py"] if backend == "real" else [sys.executable, "-m", "tests.test_ui_fakes"]
+    log = tmp / "app.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_up(f"http://127.0.0.1:{port}/", proc, log)
+        wait_up(f"http://127.0.0.1:{staff_port}/", proc, log)
+        print(f"browser tests against the {backend} bot")
+        yield Server(f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{staff_port}/", backend)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(log, ARTIFACTS / "app.log")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh desktop page; every request it makes must stay on 127.0.0.1."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    seen: list[str] = []
+    context.on("request", lambda r: seen.append(r.url))
+    pg = context.new_page()
+    pg.set_default_timeout(ANSWER_TIMEOUT_MS)
+    yield pg
+    context.close()
+    external = sorted({u for u in seen if not u.startswith(LOCAL)})
+    assert not external, f"requests left 127.0.0.1: {external}"
+
+
+def shoot(pg: object, name: str, readme: bool = False) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if readme:
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(README_SHOTS / f"{name}.png"), full_page=True)
+
+
+def ask(pg: object, question: str) -> object:
+    """Type a question, send it, return the new answer."""
+    before = pg.locator(".kap-answer").count()
+    pg.locator("#kap-input textarea").fill(question)
+    pg.locator("#kap-input textarea").press("Enter")
+    pg.wait_for_function(f"document.querySelectorAll('.kap-answer').length > {before}")
+    return pg.locator(".kap-answer").last
+
+
+def contrast(pg: object, selector: str) -> float:
+    """WCAG contrast ratio of an element's text against the nearest opaque background."""
+    return pg.evaluate("""sel => {
+      const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(v => { v = v / 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126*r + 0.7152*g + 0.0722*b; };
+      const el = document.querySelector(sel); let bg = el, fill = 'rgb(255, 255, 255)';
+      while (bg) { const c = getComputedStyle(bg).backgroundColor;
+        if (c && !c.startsWith('rgba(0, 0, 0, 0)') && !c.endsWith(', 0)')) { fill = c; break; } bg = bg.parentElement; }
+      const [a, b] = [lum(getComputedStyle(el).color), lum(fill)].sort((x, y) => y - x);
+      return (a + 0.05) / (b + 0.05); }""", selector)
+
+
+def login(pg: object, url: str, password: str) -> None:
+    pg.goto(url)
+    pg.get_by_label("username").fill(USER)
+    pg.get_by_label("password").fill(password)
+    pg.get_by_role("button", name="Login").click()
+
+
+def test_answer_with_citation_footnote(server: Server, page: object) -> None:
+    page.goto(server.visitor)
+    notice = page.locator(".kap-notice")
+    assert "not medical advice" in notice.inner_text() and "988" in notice.inner_text()
+    assert page.locator(".kap-notice a[href='tel:988']").is_visible()
+    assert page.locator(".kap-notice a[href='sms:988']").is_visible()
+    answer = ask(page, QUESTION)
+    assert "kap-answered" in answer.get_attribute("class")
+    footnote = answer.locator(".kap-fn").first
+    assert footnote.locator("summary").inner_text().startswith("[1]")
+    assert answer.locator(".kap-ref").first.inner_text() == "[1]"
+    footnote.locator("summary").click()
+    assert footnote.locator(".kap-passage mark").is_visible()  # the cited passage, in context
+    assert notice.is_visible()  # still on screen with an answer shown
+    for selector in (".kap-notice", ".kap-notice a", ".kap-answer p", ".kap-fn summary"):
+        assert contrast(page, selector) >= 4.5, selector
+    page.set_viewport_size({"width": 1100, "height": 1500})  # the whole exchange in the README shot
+    page.locator(".kap-q").first.scroll_into_view_if_needed()
+    shoot(page, "chat", readme=True)
+
+
+def test_crisis_message_shows_988_prominently(server: Server, page: object) -> None:
+    page.goto(server.visitor)
+    answer = ask(page, CRISIS)
+    assert "kap-crisis" in answer.get_attribute("class") and "988" in answer.inner_text()
+    panel = page.locator(".kap-crisis-panel")
+    panel.wait_for(state="visible")
+    assert panel.get_attribute("role") == "alert"
+    call = panel.locator("a.kap-action[href='tel:988']")
+    assert call.is_visible() and panel.locator("a.kap-action[href='sms:988']").is_visible()
+    assert float(call.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 16
+    assert call.bounding_box()["height"] >= 44  # a comfortable tap target
+    for selector in (".kap-crisis p", ".kap-crisis-panel h2", "a.kap-action", ".kap-resources li"):
+        assert contrast(page, selector) >= 4.5, selector
+    assert "(555) 010-0199" in panel.inner_text()
+    shoot(page, "crisis")
+
+
+def test_phone_width_and_keyboard_only(server: Server, browser: object) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    pg.set_default_timeout(ANSWER_TIMEOUT_MS)
+    try:
+        pg.goto(server.visitor)
+        pg.locator("#kap-input textarea").wait_for()
+        for _ in range(MAX_TABS):  # reach the question box with the keyboard alone
+            pg.keyboard.press("Tab")
+            if pg.evaluate("document.activeElement.closest('#kap-input') !== null"):
+                break
+        else:
+            pytest.fail("the question box cannot be reached with Tab")
+        pg.keyboard.type(QUESTION)
+        pg.keyboard.press("Enter")
+        pg.wait_for_selector(".kap-answer")
+        for _ in range(MAX_TABS):  # Shift+Tab back up into the answer's footnotes
+            pg.keyboard.press("Shift+Tab")
+            if pg.evaluate("document.activeElement.tagName === 'SUMMARY'"):
+                break
+        else:
+            pytest.fail("no footnote can be reached with the keyboard")
+        pg.keyboard.press("Enter")
+        assert pg.locator("details[open] .kap-passage").first.is_visible()
+        assert pg.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+        assert pg.locator(".kap-notice").is_visible()
+        shoot(pg, "chat-phone")
+    finally:
+        context.close()
+
+
+def test_staff_console_asks_for_login_and_rejects_wrong_password(server: Server, page: object) -> None:
+    login(page, server.staff, "not-the-password")
+    page.get_by_text("Incorrect Credentials").wait_for()
+    assert page.locator("#staff-q").count() == 0
+    login(page, server.staff, PASSWORD)
+    page.locator("#staff-q textarea").fill(QUESTION)
+    page.locator("#staff-ask").click()
+    trace = page.locator("#staff-trace")
+    trace.locator("table").first.wait_for()
+    text = trace.inner_text()
+    for part in ("Guards", "Retrieved chunks", "dense", "lexical (BM25)", "fused (RRF)", "Selected sentences",
+                 "Citations", "Time per stage (ms)"):
+        assert part in text, part
+    shoot(page, "staff", readme=True)
+
+
+def test_feedback_lands_in_review_queue(server: Server, page: object) -> None:
+    page.goto(server.visitor)
+    ask(page, "What are the side effects of ketamine?")
+    page.get_by_role("button", name="Dislike").last.click()
+    comment = page.locator("#kap-comment textarea")
+    comment.wait_for()
+    comment.fill("Browser test: missing the blood pressure caveat")
+    page.locator("#kap-comment-send").click()
+    page.get_by_text("Comment saved").wait_for()
+
+    login(page, server.staff, PASSWORD)
+    page.get_by_role("tab", name="Review queue").click()
+    page.locator("#staff-refresh").click()
+    queue = page.locator("#staff-queue")
+    cell = queue.get_by_text("missing the blood pressure caveat").last
+    cell.wait_for()
+    cell.click()  # the item, with the answer that was given
+    item = page.locator("#staff-item")
+    item.get_by_text("thumbs down").wait_for()
+    assert "What are the side effects of ketamine?" in item.inner_text()
+    assert "missing the blood pressure caveat" in item.inner_text() and "Answer given" in item.inner_text()
+    page.locator("#staff-mark").click()
+    page.locator("#staff-status").get_by_text("marked reviewed").wait_for()
+    page.locator("#staff-export").click()
+    page.locator("#staff-csv").get_by_text(".csv").first.wait_for()
+    shoot(page, "staff-queue")
