@@ -56,7 +56,8 @@ def build_demo(settings: Settings | None = None, get_bot: Callable[[], BotLike] 
     return demo.queue(default_concurrency_limit=settings.concurrency)
 
 
-def serve(settings: Settings, get_bot: Callable[[], BotLike], block: bool = True) -> tuple[gr.Blocks, gr.Blocks | None]:
+def serve(settings: Settings, get_bot: Callable[[], BotLike],
+          block: bool = True) -> tuple[gr.Blocks, gr.Blocks | None]:
     """Launch the visitor chat, and the staff console when credentials allow; optionally block."""
     store = FeedbackStore(settings.data_dir)
     visitor = build_demo(settings, get_bot, store)
@@ -74,7 +75,6 @@ def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: Fee
         auth, reason = None, "staff console not started: KAP_STAFF_PORT must differ from KAP_PORT"
     if auth is None:
         log.warning(reason)
-        print(reason, file=sys.stderr, flush=True)
         return None
     staff = build_staff(get_bot, settings, store).queue(default_concurrency_limit=settings.concurrency)
     staff.launch(auth=auth, auth_message="Staff console: sign in with the staff credentials.",
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         bot()  # fail now, with a clear message, rather than on the first visitor's question
     except BotError as exc:
-        print(f"error: {exc}\nBuild the index first: python -m bot index", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)  # says how to build the index
         return 2
     try:
         serve(settings, bot)

@@ -30,6 +30,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 README_SHOTS = ROOT / "docs" / "screenshots"
 STARTUP_TIMEOUT_S = 180
 ANSWER_TIMEOUT_MS = 30_000
+EVAL_TIMEOUT_MS = 180_000  # the gated suite takes ~15 s on the reference machine
 MAX_TABS = 40  # keyboard walk: presses before giving up
 USER, PASSWORD = "staff", "browser-test-pw"
 QUESTION = "What is ketamine-assisted psychotherapy?"
@@ -186,7 +187,7 @@ def test_answer_with_citation_footnote(server: Server, page: object) -> None:
         assert contrast(page, selector) >= 4.5, selector
     page.set_viewport_size({"width": 1100, "height": 1500})  # the whole exchange in the README shot
     page.locator(".kap-q").first.scroll_into_view_if_needed()
-    shoot(page, "chat", readme=True)
+    shoot(page, "chat", readme=server.backend == "real")  # the README shows the real bot only
 
 
 def test_crisis_message_shows_988_prominently(server: Server, page: object) -> None:
@@ -250,7 +251,7 @@ def test_staff_console_asks_for_login_and_rejects_wrong_password(server: Server,
     for part in ("Guards", "Retrieved chunks", "dense", "lexical (BM25)", "fused (RRF)", "Selected sentences",
                  "Citations", "Time per stage (ms)"):
         assert part in text, part
-    shoot(page, "staff", readme=True)
+    shoot(page, "staff", readme=server.backend == "real")
 
 
 def test_feedback_lands_in_review_queue(server: Server, page: object) -> None:
@@ -279,3 +280,31 @@ def test_feedback_lands_in_review_queue(server: Server, page: object) -> None:
     page.locator("#staff-export").click()
     page.locator("#staff-csv").get_by_text(".csv").first.wait_for()
     shoot(page, "staff-queue")
+
+
+@pytest.fixture
+def keep_eval_report(tmp_path: Path) -> Iterator[None]:
+    """The console writes evals/report/; put back whatever was there before the test."""
+    report, saved = ROOT / "evals" / "report", tmp_path / "saved-report"
+    if report.exists():
+        shutil.copytree(report, saved)
+    yield
+    if saved.exists():
+        shutil.rmtree(report, ignore_errors=True)
+        shutil.copytree(saved, report)
+
+
+def test_staff_runs_the_evaluation_suite(server: Server, page: object, keep_eval_report: None) -> None:
+    if server.backend != "real":
+        pytest.skip("the evaluation suite needs the real bot and its index")
+    login(page, server.staff, PASSWORD)
+    page.get_by_role("tab", name="Evaluation").click()
+    page.get_by_label("Gated cases only").check()
+    page.locator("#staff-eval").click()
+    page.wait_for_function("(document.querySelector('#staff-eval-output textarea') || {}).value?.includes('exit ')",
+                           timeout=EVAL_TIMEOUT_MS)
+    output = page.locator("#staff-eval-output textarea").input_value()
+    assert "exit 0" in output or "exit 1" in output, output[-500:]  # the suite ran (gates may fail)
+    page.locator("#staff-report").get_by_text("KAP bot evaluation report").wait_for()
+    assert "gated subset" in page.locator("#staff-report").inner_text()
+    shoot(page, "staff-evaluation")

@@ -102,3 +102,12 @@ def test_trace_shows_every_stage_escaped() -> None:
         assert f"<th scope='col'>{column}</th>" in html
     assert "0.6100" in html and "7.2000" in html and "0.0325" in html and "FIRED" in html
     assert "<script>" not in html and "&lt;b&gt;Bold" in html
+
+
+@pytest.mark.parametrize("module", ["content", "render", "trace", "auth", "feedback", "staff", "visitor"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"bot.ui.{module}"))
+    assert result.failed == 0

@@ -125,7 +125,8 @@ def build_staff(get_bot: Callable[[], BotLike], settings: Settings, store: Feedb
         with gr.Tab("Evaluation"):
             gated = gr.Checkbox(label="Gated cases only (the make test subset; faster)", value=False)
             run = gr.Button("Run the evaluation suite", variant="primary", elem_id="staff-eval")
-            output = gr.Textbox(label="Output", lines=10, max_lines=25, autoscroll=True, interactive=False)
+            output = gr.Textbox(label="Output", lines=10, max_lines=25, autoscroll=True, interactive=False,
+                                elem_id="staff-eval-output")
             report = gr.Markdown(evals.latest_report, elem_id="staff-report")
 
         go.click(answer_and_trace, question, [shown, trace, record], api_name="trace")
