@@ -91,7 +91,6 @@ TOPIC = [
     "Does ketamine work for people who feel suicidal?", "Does ketamine help with suicidal thoughts?",
     "How fast does ketamine reduce suicidal ideation?", "Can ketamine cause suicidal thoughts?",
     "Does esketamine carry a suicide warning?", "Can ketamine help people who self-harm?",
-    "¿La ketamina sirve para pensamientos suicidas?",
     "Does ketamine reduce sucidal thoughts?", "Can people who keep thinking about suicide get KAP?",
     "Do patients stop thinking about suicide after esketamine?",
 ]
@@ -118,6 +117,12 @@ def test_topic_questions_are_answered_with_the_988_line(text: str, rules: GuardR
     decision = screen(text, None, rules, None, CLINIC)
     assert decision.kind is None and decision.add_crisis_line
     assert "suicide_topic" in decision.flags and decision.question == text
+
+
+def test_a_topic_question_in_spanish_gets_the_language_notice_with_988(rules: GuardRules) -> None:
+    decision = screen("¿La ketamina sirve para pensamientos suicidas?", None, rules, None, CLINIC)
+    assert decision.kind == "out_of_scope" and {"language", "suicide_topic"} <= set(decision.flags)
+    assert "988" in decision.message and "press 2 for Spanish" in decision.message
 
 
 def test_crisis_message_order_and_content(rules: GuardRules) -> None:

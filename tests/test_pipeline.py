@@ -75,3 +75,9 @@ def test_staff_logging_redacts_before_writing(make_bot, mini_settings):
     record = json.loads((mini_settings.data_dir / "questions.jsonl").read_text().splitlines()[0])
     assert "Maria" not in record["question"] and "maria@example.com" not in record["question"]
     assert "336-555-0100" not in record["question"] and "[EMAIL]" in record["question"]
+
+
+def test_another_language_gets_the_bilingual_notice_and_nothing_is_retrieved(bot):
+    turn = bot.answer("¿La ketamina es segura?")
+    assert turn.kind == "out_of_scope" and turn.flags == ["language"]
+    assert turn.retrieved == [] and turn.citations == [] and "988" in turn.answer

@@ -1,9 +1,12 @@
 """Input guard: runs after `validate` and after the pipeline embedded the text once.
 
-Order: crisis, medical advice, scope, injection. A crisis ends the turn at once with the fixed crisis
-text; otherwise every guard runs and the first one with a kind decides:
+Order: crisis, language, medical advice, scope, injection. A crisis ends the turn at once with the
+fixed crisis text; otherwise every guard runs and the first one with a kind decides:
 
-    crisis > needs_clinician > out_of_scope (scope) > out_of_scope (injection) > answer
+    crisis > out_of_scope (language) > needs_clinician > out_of_scope (scope) > out_of_scope (injection) > answer
+
+Language comes before advice: a referral adds context retrieved on the question, which the English-only
+model cannot read in another language.
 
 `question` is always the injection-stripped text, so a needs_clinician turn retrieves its general,
 cited context on the genuine question only. Messages are fixed templates: no user text in them.
@@ -18,19 +21,21 @@ from bot.config import Clinic
 from bot.guards.advice import check_advice
 from bot.guards.crisis import check_crisis
 from bot.guards.injection import check_injection
+from bot.guards.language import check_language
 from bot.guards.rules import ExemplarVectors, GuardRules
 from bot.guards.scope import check_scope
 from bot.models import GuardVerdict, Kind
 from bot.templates import fill
 
 MESSAGE_KEYS: dict[str, str] = {
-    "crisis": "crisis", "medical_advice": "needs_clinician", "scope": "out_of_scope", "injection": "injection_refusal",
+    "crisis": "crisis", "medical_advice": "needs_clinician", "language": "other_language", "scope": "out_of_scope",
+    "injection": "injection_refusal",
 }
 
 
 @dataclass(frozen=True)
 class InputDecision:
-    verdicts: list[GuardVerdict]  # one per guard that ran, in order: crisis, medical_advice, scope, injection
+    verdicts: list[GuardVerdict]  # one per guard that ran, in order: crisis, language, medical_advice, scope, injection
     kind: Kind | None  # "crisis" | "needs_clinician" | "out_of_scope" end the turn; None = go on and answer
     message: str  # filled template text for that kind ("" when kind is None)
     question: str  # text to retrieve on: injection wrappers and fake tags stripped
@@ -45,13 +50,14 @@ def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: 
     crisis = check_crisis(text, query_vec, rules.crisis, vectors)
     if crisis.fired:
         return InputDecision([crisis], "crisis", fill(rules.messages["crisis"], clinic), text, False, ["crisis"])
+    language = check_language(text, rules.language)
     advice = check_advice(text, rules.advice)
     injection, question = check_injection(text, rules.injection)
     if question and question != text:  # judge scope on the genuine question, not the role-play around it
         scope = check_scope(question, None, rules.scope, vectors)
     else:
         scope = check_scope(text, query_vec, rules.scope, vectors)
-    verdicts = [crisis, advice, scope, injection]
+    verdicts = [crisis, language, advice, scope, injection]
     decider = next((v for v in verdicts if v.kind is not None), None)
     flags = [v.name for v in verdicts if v.fired]
     topic = bool(crisis.detail.get("topic"))

@@ -26,7 +26,7 @@ _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _LEET = re.compile(r"(?<=[a-z])[0134579@$!](?=[a-z])")
 _LEET_MAP = str.maketrans("0134579@$!", "oieastgasi")
 MAX_FRAGMENT_DEPTH = 3
-REQUIRED_MESSAGES = ("crisis", "needs_clinician", "out_of_scope", "injection_refusal",
+REQUIRED_MESSAGES = ("crisis", "needs_clinician", "out_of_scope", "other_language", "injection_refusal",
                      "invalid_empty", "invalid_too_long", "invalid_binary", "invalid_no_words")
 
 
@@ -75,6 +75,13 @@ class ScopeRules:
 
 
 @dataclass(frozen=True)
+class LanguageRules:
+    english: frozenset[str]
+    other: Mapping[str, frozenset[str]]  # language name -> its common words
+    non_latin_share: float
+
+
+@dataclass(frozen=True)
 class InjectionRules:
     blocks: tuple[re.Pattern[str], ...]  # removed with their content
     markers: tuple[tuple[re.Pattern[str], bool], ...]  # (fake role tag, remove the rest of its sentence too)
@@ -101,6 +108,7 @@ class GuardRules:
     crisis: CrisisRules
     advice: tuple[Rule, ...]
     scope: ScopeRules
+    language: LanguageRules
     injection: InjectionRules
     output: OutputRules
     messages: Mapping[str, str]  # raw texts of guard_messages.yaml, filled with bot.templates.fill
@@ -175,6 +183,12 @@ class _File:
             raise ValueError(f"{self.name}: key {key!r} should be a non-empty list of sentences")
         return tuple(t.strip() for t in items)
 
+    def words(self, key: str) -> frozenset[str]:
+        items = self.get(key, list)
+        if not items or not all(isinstance(w, str) and w.strip() for w in items):
+            raise ValueError(f"{self.name}: key {key!r} should be a non-empty list of words")
+        return frozenset(fold(w) for w in items)
+
     def number(self, key: str) -> float:
         return float(self.get(key, (int, float)))
 
@@ -190,6 +204,10 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
     """Read and compile every guard file. Raises ValueError naming the file and key on malformed data."""
     c, a, s, i, o = (_File(data_dir, n) for n in ("crisis.yaml", "advice.yaml", "scope.yaml", "injection.yaml", "overclaim.yaml"))
     m, r = _File(data_dir, "guard_messages.yaml"), _File(data_dir, "crisis_resources.yaml")
+    g = _File(data_dir, "language.yaml")
+    language = LanguageRules(g.words("english"), MappingProxyType({str(name): g.words(f"other.{name}")
+                                                                  for name in g.get("other", dict)}),
+                             g.number("non_latin_share"))
     crisis = CrisisRules(c.rules("patterns"), c.regex("topic"), c.regex("personal"), c.texts("exemplars"),
                          c.texts("contrast"), c.number("similarity.threshold"), c.number("similarity.margin"))
     scope = ScopeRules(s.regex("in_scope"), s.regex("off_topic"), s.regex("off_task"), s.texts("in_examples"),
@@ -207,7 +225,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
     messages = MappingProxyType({key: m.get(key, str) for key in REQUIRED_MESSAGES})
     fields = ("name", "how", "when", "source")
     resources = tuple(MappingProxyType({k: str(e[k]) for k in fields}) for e in r.records("resources", fields))
-    return GuardRules(crisis, a.rules("patterns"), scope, injection, output, messages, resources)
+    return GuardRules(crisis, a.rules("patterns"), scope, language, injection, output, messages, resources)
 
 
 def exemplar_vectors(rules: GuardRules, embedder: Embedder) -> ExemplarVectors:
