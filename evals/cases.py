@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from bot.models import Kind
 
 CASES_FILE = Path(__file__).resolve().parent / "cases.yaml"
+
+
+def _compiles(pattern: str) -> str:
+    re.compile(pattern)  # a bad pattern fails the load, naming itself
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_compiles)]
 
 Category = Literal[
     "clinic", "references", "paraphrase", "crisis", "medical_advice", "overclaim_bait",
@@ -45,8 +53,8 @@ class Case(BaseModel):
     repeat: int = Field(1, ge=1, description="The question is the text repeated this many times (long inputs).")
     expect_kind: list[Kind]  # any of these kinds is right
     expect_flags: list[str] = Field(default_factory=list)
-    must_contain: list[str] = Field(default_factory=list)  # case-insensitive regexes
-    must_not_contain: list[str] = Field(default_factory=list)
+    must_contain: list[Regex] = Field(default_factory=list)  # case-insensitive
+    must_not_contain: list[Regex] = Field(default_factory=list)
     gold_sources: list[str] = Field(default_factory=list)  # document ids holding the answer
     gated: bool = False
     note: str = ""
@@ -55,13 +63,6 @@ class Case(BaseModel):
     @classmethod
     def _one_or_many(cls, v: object) -> object:
         return [v] if isinstance(v, str) else v
-
-    @field_validator("must_contain", "must_not_contain")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        for pattern in v:
-            re.compile(pattern)
-        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> "Case":
@@ -94,15 +95,8 @@ class Case(BaseModel):
 class Suite(BaseModel):
     """The whole file: global patterns applied to every answer, and the cases."""
 
-    overclaim_patterns: list[str]
+    overclaim_patterns: list[Regex]
     cases: list[Case]
-
-    @field_validator("overclaim_patterns")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        for pattern in v:
-            re.compile(pattern)
-        return v
 
     @model_validator(mode="after")
     def _unique(self) -> "Suite":

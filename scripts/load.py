@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,8 +27,9 @@ from bot.embed import offline_environment  # noqa: E402
 
 offline_environment()  # analytics off for gradio_client too
 
-import httpx  # noqa: E402
 from gradio_client import Client  # noqa: E402
+
+from tests.servers import ServerNotUp, free_port, running, wait_up  # noqa: E402
 
 QUESTIONS = (
     "What is ketamine-assisted psychotherapy?",
@@ -59,12 +58,6 @@ class Results:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_mb(pid: int) -> float:
     """Resident memory of a process, from /proc (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -73,28 +66,13 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_app(port: int, fake: bool, data_dir: str, log_path: Path) -> subprocess.Popen[bytes]:
+def app_command(port: int, fake: bool, data_dir: str) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "KAP_HOST": "127.0.0.1", "KAP_PORT": str(port), "KAP_STAFF_PORT": str(free_port()),
            "KAP_DATA_DIR": data_dir, "PYTHONUNBUFFERED": "1"}
     for var in ("KAP_STAFF_USER", "KAP_STAFF_PASSWORD"):  # the console is not under test
         env.pop(var, None)
     command = [sys.executable, "-m", "tests.test_ui_fakes"] if fake else [sys.executable, "app.py"]
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_up(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"app exited with {proc.returncode}:\n{log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    sys.exit(f"app not up after {STARTUP_TIMEOUT_S} s")
+    return command, env
 
 
 # ssl_verify=False: the app is plain http on loopback, so nothing is verified either way; gradio_client
@@ -156,9 +134,11 @@ def run(args: argparse.Namespace) -> int:
     url = f"http://127.0.0.1:{port}/"
     with tempfile.TemporaryDirectory(prefix="kap-load-") as tmp:
         log_path = Path(tmp) / "app.log"
-        proc = start_app(port, args.fake, tmp, log_path)
-        try:
-            wait_up(url, proc, log_path)
+        with running(*app_command(port, args.fake, tmp), log_path) as proc:
+            try:
+                wait_up(proc, log_path, STARTUP_TIMEOUT_S, url=url)
+            except ServerNotUp as exc:
+                sys.exit(str(exc))
             warm = Client(url, **CLIENT_OPTIONS)
             for q in QUESTIONS:  # first-call costs (model warm-up) are not part of the figures
                 warm.predict(q, api_name="/chat")
@@ -179,12 +159,6 @@ def run(args: argparse.Namespace) -> int:
             for c in clients:
                 c.close()
             return report(args, results, samples)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def report(args: argparse.Namespace, results: Results, samples: list[tuple[float, float]]) -> int:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
 
 from bot.config import ROOT
+from tests.servers import ServerNotUp, free_port, running, wait_up
 
 pytestmark = pytest.mark.browser
 
@@ -49,12 +46,6 @@ class Server:
     backend: str  # "real" or "fake"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def real_index_ready() -> bool:
     try:
         import bot.pipeline  # noqa: F401  (the whole pipeline must import)
@@ -65,20 +56,6 @@ def real_index_ready() -> bool:
         return index.status(load_settings({"KAP_INDEX_DIR": str(ROOT / "index")}), MODEL_NAME) == "fresh"
     except Exception:  # no pipeline yet, corpus error: the fake bot serves
         return False
-
-
-def wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"{url} not up after {STARTUP_TIMEOUT_S} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -93,20 +70,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env.pop("CHROMA_HOST", None)
     command = [sys.executable, "app.py"] if backend == "real" else [sys.executable, "-m", "tests.test_ui_fakes"]
     log = tmp / "app.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_up(f"http://127.0.0.1:{port}/", proc, log)
-        wait_up(f"http://127.0.0.1:{staff_port}/", proc, log)
-        print(f"browser tests against the {backend} bot")
-        yield Server(f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{staff_port}/", backend)
+        with running(command, env, log) as proc:
+            try:
+                wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{port}/")
+                wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{staff_port}/")
+            except ServerNotUp as exc:
+                pytest.fail(str(exc))
+            print(f"browser tests against the {backend} bot")
+            yield Server(f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{staff_port}/", backend)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copy(log, ARTIFACTS / "app.log")
 

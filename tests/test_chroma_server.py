@@ -1,10 +1,7 @@
 """The same code answers through a real Chroma server (`chroma run`) when CHROMA_HOST is set."""
 import dataclasses
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,15 +9,10 @@ import pytest
 from bot import index, store
 from bot.pipeline import Bot
 from tests.fakes import FakeEmbedder
+from tests.servers import ServerNotUp, free_port, running, wait_up
 
 pytestmark = pytest.mark.server
 STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -29,22 +21,13 @@ def chroma_server(tmp_path):
     if not exe.exists():
         exe = Path(shutil.which("chroma") or "chroma")
     port = free_port()
-    proc = subprocess.Popen([str(exe), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"chroma run exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
+    command = [str(exe), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
+    with running(command, None, tmp_path / "chroma.log") as proc:
+        try:
+            wait_up(proc, tmp_path / "chroma.log", STARTUP_SECONDS, port=port)
+        except ServerNotUp as exc:
+            pytest.fail(str(exc))
+        yield port
 
 
 def test_index_and_answer_through_a_chroma_server(chroma_server, mini_settings):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import subprocess
 import sys
 from typing import Iterator
@@ -14,15 +13,10 @@ from gradio_client import Client
 
 import app
 from bot.config import ROOT, Settings, load_settings
+from tests.servers import free_port
 from tests.test_ui_fakes import FakeBot
 
 PASSWORD = "long-enough-pw"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_settings(tmp: os.PathLike[str], **over: object) -> Settings:

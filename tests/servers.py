@@ -1,0 +1,69 @@
+"""Server processes for tests and scripts: a free loopback port, a process logging to a file, waiting
+until it answers, and stopping it. Used by the browser, UI, Chroma-server tests and scripts/load.py."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bot.config import ROOT
+
+LOG_TAIL = 3000  # characters of the server's log shown when it fails to start
+
+
+class ServerNotUp(RuntimeError):
+    """The server exited or did not answer in time; the message ends with its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running(command: Sequence[str], env: Mapping[str, str] | None, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `command` from the project root with its output in `log_path`; stop it on leaving."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(list(command), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_up(proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float, url: str | None = None,
+            port: int | None = None) -> None:
+    """Until `url` answers 200 (or `port` accepts a connection); ServerNotUp if the process exits first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerNotUp(f"{proc.args[0]} exited with {proc.returncode}:\n{_tail(log_path)}")
+        if _answers(url, port):
+            return
+        time.sleep(0.2)
+    raise ServerNotUp(f"{url or port} not up after {timeout_s:.0f} s:\n{_tail(log_path)}")
+
+
+def _answers(url: str | None, port: int | None) -> bool:
+    if url is not None:
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port or 0)) == 0
+
+
+def _tail(log_path: Path) -> str:
+    return log_path.read_text(errors="replace")[-LOG_TAIL:] if log_path.exists() else "(no log)"
