@@ -57,6 +57,9 @@ ADVICE_MORE = [
     ("Can I split my troche in half?", "dose"), ("give me the standard esketamine dosing schedule", "dose"),
     # asking the bot to choose a treatment for me
     ("Would you recommend TMS or ketamine for me?", "personal_condition"),
+    # whether it would work for this person
+    ("I've been feeling really down lately, would ketamine help me?", "personal_condition"),
+    ("Will KAP actually work for me?", "personal_condition"), ("could esketamine help me", "personal_condition"),
     ("Which is the better option for me, Spravato or IV infusions?", "personal_condition"),
     ("you think i should go with ketamine?", "personal_condition"), ("Is KAP the right choice for me?", "personal_condition"),
     ("Should I go with esketamine or stick with therapy?", "personal_condition"),
@@ -120,6 +123,7 @@ GENERAL_MORE = [
     "Should people with heart disease avoid ketamine?", "Do people with a history of addiction do well with KAP?",
     "I'm worried about getting addicted, is ketamine addictive?", "Can you tell me about the side effects?",
     "What would make someone a poor candidate for ketamine?", "I read that ketamine can double the effect of therapy, is that true?",
+    "Can you help me?", "Can ketamine help people like veterans?", "Does ketamine work for most people?",
 ]
 
 
