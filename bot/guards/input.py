@@ -1,9 +1,9 @@
 """Input guard: runs after `validate` and after the pipeline embedded the text once.
 
-Order: crisis, language, medical advice, scope, injection. A crisis ends the turn at once with the
+Order: crisis, language, medical advice, about the bot, scope, injection. A crisis ends the turn at once with the
 fixed crisis text; otherwise every guard runs and the first one with a kind decides:
 
-    crisis > out_of_scope (language) > needs_clinician > out_of_scope (scope) > out_of_scope (injection) > answer
+    crisis > out_of_scope (language) > needs_clinician > out_of_scope (about_bot, scope, injection) > answer
 
 Language comes before advice: a referral adds context retrieved on the question, which the English-only
 model cannot read in another language.
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import Clinic
+from bot.guards.about import check_about
 from bot.guards.advice import check_advice
 from bot.guards.crisis import check_crisis
 from bot.guards.injection import check_injection
@@ -28,14 +29,14 @@ from bot.models import GuardVerdict, Kind
 from bot.templates import fill
 
 MESSAGE_KEYS: dict[str, str] = {
-    "crisis": "crisis", "medical_advice": "needs_clinician", "language": "other_language", "scope": "out_of_scope",
-    "injection": "injection_refusal",
+    "crisis": "crisis", "medical_advice": "needs_clinician", "language": "other_language", "about_bot": "about_bot",
+    "scope": "out_of_scope", "injection": "injection_refusal",
 }
 
 
 @dataclass(frozen=True)
 class InputDecision:
-    verdicts: list[GuardVerdict]  # one per guard that ran, in order: crisis, language, medical_advice, scope, injection
+    verdicts: list[GuardVerdict]  # one per guard that ran, in order: crisis, language, medical_advice, about_bot, scope, injection
     kind: Kind | None  # "crisis" | "needs_clinician" | "out_of_scope" end the turn; None = go on and answer
     message: str  # filled template text for that kind ("" when kind is None)
     question: str  # text to retrieve on: injection wrappers and fake tags stripped
@@ -52,12 +53,13 @@ def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: 
         return InputDecision([crisis], "crisis", fill(rules.messages["crisis"], clinic), text, False, ["crisis"])
     language = check_language(text, rules.language)
     advice = check_advice(text, rules.advice)
+    about = check_about(text, rules.scope)
     injection, question = check_injection(text, rules.injection)
     if question and question != text:  # judge scope on the genuine question, not the role-play around it
         scope = check_scope(question, None, rules.scope, vectors)
     else:
         scope = check_scope(text, query_vec, rules.scope, vectors)
-    verdicts = [crisis, language, advice, scope, injection]
+    verdicts = [crisis, language, advice, about, scope, injection]
     decider = next((v for v in verdicts if v.kind is not None), None)
     flags = [v.name for v in verdicts if v.fired]
     topic = bool(crisis.detail.get("topic"))

@@ -26,7 +26,7 @@ _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _LEET = re.compile(r"(?<=[a-z])[0134579@$!](?=[a-z])")
 _LEET_MAP = str.maketrans("0134579@$!", "oieastgasi")
 MAX_FRAGMENT_DEPTH = 3
-REQUIRED_MESSAGES = ("crisis", "needs_clinician", "out_of_scope", "other_language", "injection_refusal",
+REQUIRED_MESSAGES = ("crisis", "needs_clinician", "out_of_scope", "other_language", "about_bot", "injection_refusal",
                      "invalid_empty", "invalid_too_long", "invalid_binary", "invalid_no_words")
 
 
@@ -69,6 +69,7 @@ class ScopeRules:
     in_scope: re.Pattern[str]
     off_topic: re.Pattern[str]
     off_task: re.Pattern[str]
+    about_bot: re.Pattern[str]
     in_examples: tuple[str, ...]
     out_examples: tuple[str, ...]
     margin: float
@@ -210,7 +211,8 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
                              g.number("non_latin_share"))
     crisis = CrisisRules(c.rules("patterns"), c.regex("topic"), c.regex("personal"), c.texts("exemplars"),
                          c.texts("contrast"), c.number("similarity.threshold"), c.number("similarity.margin"))
-    scope = ScopeRules(s.regex("in_scope"), s.regex("off_topic"), s.regex("off_task"), s.texts("in_examples"),
+    scope = ScopeRules(s.regex("in_scope"), s.regex("off_topic"), s.regex("off_task"), s.regex("about_bot"),
+                       s.texts("in_examples"),
                        s.texts("out_examples"), s.number("similarity.margin"))
     raw_flags = re.IGNORECASE | re.DOTALL
     markers = tuple((i.regex(f"markers[{n}]", e["pattern"], raw_flags), bool(e["with_sentence"]))
