@@ -60,7 +60,8 @@ class Bot:
                                   extra_text=[f"{c.section} {c.text}" for c in data.chunks.values()]
                                   + [d.title for d in data.docs.values()],
                                   generic=relevance["generic"], topics=relevance["topics"],
-                                  logistics=relevance["logistics"], not_standalone=relevance["not_standalone"])
+                                  logistics=relevance["logistics"],
+                                  never_quoted=f'(?:{relevance["not_standalone"]})|(?:{relevance["source_notes"]})')
         rules = load_rules()
         return cls(settings, embedder, data, retriever, bank, rules, balance_rules, max_balance,
                    templates(settings.clinic), exemplar_vectors(rules, embedder))

@@ -53,13 +53,15 @@ class SentenceBank:
     @classmethod
     def build(cls, sentences: list[Sentence], vectors: np.ndarray, clinic_docs: frozenset[str],
               rules: list[BalanceRule], extra_text: list[str] = (), generic: str = "", topics: str = "",
-              logistics: list[str] = (), not_standalone: str = r"(?!)") -> "SentenceBank":
-        leaning = re.compile(not_standalone)
+              logistics: list[str] = (), never_quoted: str = r"(?!)") -> "SentenceBank":
+        """`never_quoted`: sentences that lean on the one before, or notes for staff (relevance.yaml)."""
+        unquotable = re.compile(never_quoted)
+        quotable = [s for s in sentences if not unquotable.search(s.text)]
         by_chunk: dict[str, list[int]] = {}
-        for s in sentences:
-            if len(s.text.split()) >= MIN_SENTENCE_WORDS and not leaning.match(s.text):
+        for s in quotable:
+            if len(s.text.split()) >= MIN_SENTENCE_WORDS:
                 by_chunk.setdefault(s.chunk_id, []).append(s.id)
-        qualifiers = {r.name: np.array([s.id for s in sentences if s.doc_id not in clinic_docs
+        qualifiers = {r.name: np.array([s.id for s in quotable if s.doc_id not in clinic_docs
                                         and r.qualifier.search(s.text)], dtype=np.int64) for r in rules}
         tokens = [frozenset(tokenize(s.text)) for s in sentences]
         vocabulary = frozenset().union(*tokens, *(tokenize(t) for t in extra_text))

@@ -136,6 +136,21 @@ def test_sentences_leaning_on_the_one_before_are_never_quoted(bank):
     extra = Sentence(id=len(TEXTS), chunk_id="han#0", doc_id="han", text="This is where ketamine infusions for patients come in.")
     sentences = bank.sentences + [extra]
     vectors = np.vstack([bank.vectors, E.embed_batch([extra.text])])
-    leaning = SentenceBank.build(sentences, vectors, bank.clinic_docs, RULES, not_standalone=r"^(This|It)\b")
+    leaning = SentenceBank.build(sentences, vectors, bank.clinic_docs, RULES, never_quoted=r"^(This|It)\b")
     assert extra.id not in leaning.by_chunk["han#0"]
     assert extra.id in SentenceBank.build(sentences, vectors, bank.clinic_docs, RULES).by_chunk["han#0"]
+
+
+def test_notes_for_staff_are_never_quoted_as_answer_or_qualifier():
+    import yaml
+
+    raw = yaml.safe_load((DATA_DIR / "relevance.yaml").read_text())
+    note = "The Han 2016 analysis was read for this corpus through news reprints, and its benefits were short-lived."
+    fact = "No randomized trial found in the sources reviewed for this corpus has tested whether every response may last."
+    texts = [note, fact]
+    sentences = [Sentence(id=i, chunk_id="han#0", doc_id="han", text=t) for i, t in enumerate(texts)]
+    built = SentenceBank.build(sentences, np.asarray(E.embed_batch(texts)), frozenset(), RULES,
+                               never_quoted=raw["source_notes"])
+    assert built.by_chunk["han#0"] == [1]  # the note is left out, the finding stays
+    assert 0 not in built.qualifiers["efficacy"]
+    assert 0 in SentenceBank.build(sentences, built.vectors, frozenset(), RULES).qualifiers["efficacy"]  # would be one
