@@ -71,6 +71,18 @@ def test_approval_question_gets_the_approval_status(bank):
     assert any("FDA-approved only as an anesthetic" in e.text for e in sel.items)
 
 
+@pytest.mark.parametrize("question, chunk, words", [
+    ("is ketamine a miracle drug, what does the FDA list", "fda#0", ("fades", "half")),
+    ("is ketamine totally harmless for patients in pooled trials", "han#0", ("misuse",)),
+])
+def test_overclaim_bait_gets_a_qualifier_even_without_a_clinic_claim(bank, monkeypatch, question, chunk, words):
+    monkeypatch.setattr("bot.select.MIN_BALANCE", 0.0)  # the fake embedder's cosines run low
+    sel = select(question, chunks(chunk), bank, max_sentences=1)
+    assert [e.chunk_id for e in sel.items if e.role == "answer"] == [chunk]
+    balance = [e.text for e in sel.items if e.role == "balance"]
+    assert any(w in t for t in balance for w in words), balance
+
+
 def test_no_retrieved_chunks_means_no_evidence_but_alternates_exist(bank):
     sel = select("anything", [], bank)
     assert sel.items == [] and sel.best_dense == 0.0
