@@ -59,7 +59,8 @@ class MiniLMEmbedder:
         self._model = SentenceTransformer(model_path or default_model_path(), device="cpu", local_files_only=True)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._model.encode(text, normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
+        return self._model.encode(text, normalize_embeddings=True, convert_to_numpy=True,
+                                  show_progress_bar=False).astype(np.float32)  # its default: on at INFO logging
 
     def embed_batch(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         if not texts:

@@ -65,3 +65,12 @@ def test_approval_question_states_anesthetic_only_approval(real_bot):
 def test_python_api(real_bot):
     turn = real_bot.answer("What is ketamine?")
     assert turn.contract()["kind"] == "answered" and turn.latency_ms > 0
+
+
+def test_answering_writes_nothing_to_the_terminal_with_info_logging(real_bot, capfd, caplog):
+    """app.py logs at INFO, where sentence-transformers would draw a progress bar for every question."""
+    with caplog.at_level("INFO"):
+        capfd.readouterr()
+        real_bot.answer("How long do the effects of ketamine last?")
+        out, err = capfd.readouterr()
+    assert "Batches" not in err + out
