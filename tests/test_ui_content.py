@@ -4,9 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import Clinic
-from bot.ui.content import LIFELINE, crisis_resources, redact, ui_text
+from bot.ui.content import CRISIS_FILE, LIFELINE, actions_from, crisis_resources, redact, ui_text
 
 
 def test_ui_text_fills_clinic_name_and_has_examples() -> None:
@@ -22,6 +23,15 @@ def test_repository_crisis_file_gives_988_first_with_call_and_text() -> None:
 
 @pytest.mark.parametrize("content", [None, "", "::: not yaml [", "resources: 3", "- just a string",
                                      "resources:\n  - {how: no name}\n"])
+def test_repository_crisis_buttons_agree_with_the_reviewed_text() -> None:
+    """The explicit call/text fields dial exactly what each entry's `how` sentence tells the visitor."""
+    raw = yaml.safe_load(CRISIS_FILE.read_text())["resources"]
+    assert all("call" in e or "text" in e for e in raw)  # every button is stated, not guessed
+    for entry, resource in zip(raw, crisis_resources()):
+        for field, value in actions_from(entry["how"]).items():
+            assert getattr(resource, field) == value, (entry["name"], field)
+
+
 def test_unusable_crisis_file_falls_back_to_988(tmp_path: Path, content: str | None) -> None:
     path = tmp_path / "crisis_resources.yaml"
     if content is not None:
