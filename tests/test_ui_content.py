@@ -21,8 +21,6 @@ def test_repository_crisis_file_gives_988_first_with_call_and_text() -> None:
     assert resources[0].call == "988" and resources[0].text == "988"
 
 
-@pytest.mark.parametrize("content", [None, "", "::: not yaml [", "resources: 3", "- just a string",
-                                     "resources:\n  - {how: no name}\n"])
 def test_repository_crisis_buttons_agree_with_the_reviewed_text() -> None:
     """The explicit call/text fields dial exactly what each entry's `how` sentence tells the visitor."""
     raw = yaml.safe_load(CRISIS_FILE.read_text())["resources"]
@@ -32,6 +30,8 @@ def test_repository_crisis_buttons_agree_with_the_reviewed_text() -> None:
             assert getattr(resource, field) == value, (entry["name"], field)
 
 
+@pytest.mark.parametrize("content", [None, "", "::: not yaml [", "resources: 3", "- just a string",
+                                     "resources:\n  - {how: no name}\n"])
 def test_unusable_crisis_file_falls_back_to_988(tmp_path: Path, content: str | None) -> None:
     path = tmp_path / "crisis_resources.yaml"
     if content is not None:
