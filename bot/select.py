@@ -114,7 +114,8 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
     retrieved_ids = frozenset(c.chunk_id for c in retrieved)
     items += _balance(question, query_vec, items, bank, rules, max_balance, retrieved_ids)
     pool = np.unique(np.concatenate([bank.qualifiers[r.name] for r in rules])) if rules else np.array([], int)
-    alternates = [a for a in _ranked(query_vec, bank, pool, ALTERNATES + len(items), "replacement")
+    alternates = [a for a in _ranked(_replacement_target(query_vec, items, bank), bank, pool, ALTERNATES + len(items),
+                                     "replacement")
                   if not _redundant(bank, a.sentence_id, [e.sentence_id for e in items])][:ALTERNATES]
     return Selection(items=items, alternates=alternates, best_dense=best_dense, top_score=top_score,
                      unknown_terms=tuple(bank.unknown_terms(question, terms)))
@@ -173,6 +174,16 @@ def _balance(question: str, query_vec: np.ndarray, items: list[Evidence], bank: 
             added += [b for b in best if b.score >= MIN_BALANCE
                       and not _redundant(bank, b.sentence_id, [e.sentence_id for e in items + added])]
     return added
+
+
+def _replacement_target(query_vec: np.ndarray, items: list[Evidence], bank: SentenceBank) -> np.ndarray:
+    """What a replacement should be close to: the question and the clinic sentences, which are the ones
+    the output guard drops, so a replacement answers the claim it stands in for."""
+    clinic = [e.sentence_id for e in items if e.doc_id in bank.clinic_docs]
+    if not clinic:
+        return query_vec
+    target = query_vec + bank.vectors[clinic].mean(axis=0)
+    return target / np.linalg.norm(target)
 
 
 def _redundant(bank: SentenceBank, sid: int, others: list[int]) -> bool:

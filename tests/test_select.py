@@ -166,3 +166,20 @@ def test_notes_for_staff_are_never_quoted_as_answer_or_qualifier():
     assert built.by_chunk["han#0"] == [1]  # the note is left out, the finding stays
     assert 0 not in built.qualifiers["efficacy"]
     assert 0 in SentenceBank.build(sentences, built.vectors, frozenset(), RULES).qualifiers["efficacy"]  # would be one
+
+
+def test_replacements_answer_the_clinic_claim_they_may_stand_in_for():
+    """Hand-made vectors: qualifier A is closer to the question, B to the clinic claim. The output guard
+    drops clinic claims, so B, the counterweight to the claim, comes first."""
+    texts = [("clinic", "clinic#0", "Ketamine therapy brings relief that is quick and lasts for patients."),
+             ("a", "a#0", "In one pooled analysis the benefit fades within days for many patients."),
+             ("b", "b#0", "In another analysis the benefit of ketamine fades within a week for most.")]
+    vectors = np.array([[0.1, 0.995, 0.0], [0.9, 0.0, 0.436], [0.6, 0.7, 0.387]], dtype=np.float32)
+    sentences = [Sentence(id=i, chunk_id=c, doc_id=d, text=t) for i, (d, c, t) in enumerate(texts)]
+    built = SentenceBank.build(sentences, vectors / np.linalg.norm(vectors, axis=1, keepdims=True),
+                               frozenset({"clinic"}), RULES)
+    question_vec = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    sel = select_evidence("does it bring relief", question_vec, chunks("clinic#0"), built, RULES, max_balance=0,
+                          min_sentence=0.05, max_sentences=1)
+    assert [e.doc_id for e in sel.items] == ["clinic"]
+    assert [a.doc_id for a in sel.alternates][:2] == ["b", "a"]  # by the question alone, "a" would lead
