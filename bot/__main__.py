@@ -18,6 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the contract JSON object")
     ask.add_argument("--trace", action="store_true", help="with --json: add the full trace")
+    ask.add_argument("--previous", help="the question asked just before, to read a follow-up such as 'does it work?'")
     batch = sub.add_parser("batch", help='answer {"id", "question"} JSON lines; one JSON object per line out')
     batch.add_argument("file", help="a .jsonl file, or - for standard input")
     args = parser.parse_args(argv)
@@ -47,7 +48,7 @@ def _index(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from bot.pipeline import Bot
 
-    turn = Bot.load().answer(args.question)
+    turn = Bot.load().answer(args.question, args.previous)
     if args.json:
         data = turn.model_dump() if args.trace else turn.contract()
         print(json.dumps(data, ensure_ascii=False, indent=2))
@@ -69,11 +70,11 @@ def _batch(args: argparse.Namespace) -> int:
                 continue
             try:
                 item = json.loads(line)
-                qid, question = item.get("id"), item["question"]
+                qid, question, previous = item.get("id"), item["question"], item.get("previous")
             except (json.JSONDecodeError, KeyError, AttributeError) as exc:
                 print(json.dumps({"id": None, "line": number, "error": f"bad input line: {exc}"}), flush=True)
                 continue
-            print(json.dumps({"id": qid, **bot.answer(question).contract()}, ensure_ascii=False), flush=True)
+            print(json.dumps({"id": qid, **bot.answer(question, previous).contract()}, ensure_ascii=False), flush=True)
     return 0
 
 

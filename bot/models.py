@@ -117,6 +117,7 @@ class Turn(BaseModel):
     retrieved: list[ScoredChunk] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    follow_up_of: str = ""  # the previous question, when this one was read as its follow-up
 
     def contract(self) -> dict[str, Any]:
         """The stable public JSON shape."""

@@ -11,12 +11,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 import yaml
 
 from bot import index, store
 from bot.compose import Draft, draft_answer, render
 from bot.config import DATA_DIR, MAX_QUESTION_CHARS, Settings, load_settings
 from bot.embed import Embedder, MiniLMEmbedder
+from bot.followup import follow_on
+from bot.guards.crisis import check_crisis
+from bot.guards.injection import check_injection
 from bot.guards.input import screen
 from bot.guards.output import output_guard
 from bot.guards.rules import GuardRules, exemplar_vectors, load_rules
@@ -76,12 +80,13 @@ class Bot:
     def retrieve(self, question: str, mode: Mode = "hybrid", k: int = 5) -> list[ScoredChunk]:
         return self.retriever.retrieve_scored(question, self.embedder.embed_query(question), mode=mode, k=k)
 
-    def answer(self, question: object) -> Turn:
-        """Never raises: a failure inside the pipeline ends in a safe answer."""
+    def answer(self, question: object, previous: str | None = None) -> Turn:
+        """Never raises: a failure inside the pipeline ends in a safe answer. `previous`: the visitor's
+        question before this one, in a chat, for follow-ups such as "does it work?" (bot/followup.py)."""
         started = time.perf_counter()
         turn = Turn(question=question if isinstance(question, str) else "")
         try:
-            self._run(question, turn)
+            self._run(question, turn, previous)
         except Exception:  # the visitor sees a safe message; staff see the log
             log.exception("pipeline failure")
             turn = Turn(question=turn.question, kind="no_answer", answer=self.templates["error"],
@@ -90,7 +95,7 @@ class Bot:
         self._log(turn)
         return turn
 
-    def _run(self, question: object, turn: Turn) -> None:
+    def _run(self, question: object, turn: Turn, previous: str | None = None) -> None:
         with _timed(turn, "validate"):
             verdict, text = validate(question, MAX_QUESTION_CHARS)
         turn.question, turn.guards = text or turn.question, [verdict]
@@ -107,11 +112,16 @@ class Bot:
         if decision.question != text:  # an injection wrapper was stripped: retrieve on the genuine part
             with _timed(turn, "embed"):
                 query_vec = self.embedder.embed_query(decision.question)
-        with _timed(turn, "retrieve"):
-            turn.retrieved = self.retriever.retrieve_scored(decision.question, query_vec)
-        with _timed(turn, "select"):
-            selection = select_evidence(decision.question, query_vec, turn.retrieved, self.bank, self.balance_rules,
-                                        self.max_balance, self.settings.min_sentence, self.settings.max_sentences)
+        turn.retrieved, selection = self._evidence(decision.question, query_vec, turn)
+        earlier = self._earlier_question(previous)
+        joined = follow_on(decision.question, earlier)
+        if joined and not selection.relevant(self.settings.min_relevance):  # "does it work?": read it in context
+            with _timed(turn, "embed"):
+                joined_vec = self.embedder.embed_query(joined)
+            retrieved, in_context = self._evidence(joined, joined_vec, turn)
+            # kept only if it speaks to what this question adds ("is it addictive?" needs "addictive")
+            if self.bank.covers(self.bank.salient_terms(decision.question), in_context.items):
+                turn.retrieved, selection, turn.follow_up_of = retrieved, in_context, earlier or ""
         with _timed(turn, "compose"):
             draft = self._draft(decision.kind, decision.message, selection)
         with _timed(turn, "output_guard"):
@@ -125,6 +135,23 @@ class Bot:
             turn.evidence = draft.items
             turn.answer, turn.citations = render(draft, self.docs, self.templates["balance_lead"])
         turn.kind = draft.kind
+
+    def _earlier_question(self, previous: object) -> str | None:
+        """The genuine part of the previous question (injection wrappers stripped), if this bot would
+        accept it and it is not a crisis message."""
+        if not isinstance(previous, str):
+            return None
+        verdict, text = validate(previous, MAX_QUESTION_CHARS)
+        if verdict.fired or check_crisis(text, None, self.rules.crisis, None).fired:
+            return None
+        return check_injection(text, self.rules.injection)[1] or None
+
+    def _evidence(self, question: str, query_vec: np.ndarray, turn: Turn) -> tuple[list[ScoredChunk], Selection]:
+        with _timed(turn, "retrieve"):
+            retrieved = self.retriever.retrieve_scored(question, query_vec)
+        with _timed(turn, "select"):
+            return retrieved, select_evidence(question, query_vec, retrieved, self.bank, self.balance_rules,
+                                              self.max_balance, self.settings.min_sentence, self.settings.max_sentences)
 
     def _draft(self, kind: str | None, message: str, selection: Selection) -> Draft:
         relevant = selection.relevant(self.settings.min_relevance)
@@ -168,9 +195,9 @@ def _timed(turn: Turn, stage: str) -> Iterator[None]:
 _default: Bot | None = None
 
 
-def answer(question: object) -> Turn:
+def answer(question: object, previous: str | None = None) -> Turn:
     """`from bot import answer`: the default bot, loaded on first use."""
     global _default
     if _default is None:
         _default = Bot.load()
-    return _default.answer(question)
+    return _default.answer(question, previous)

@@ -77,6 +77,11 @@ class SentenceBank:
         logistics = ["clinic logistics"] if any(p.search(question) for p in self.logistics) else []
         return logistics + [t for t in terms if t in self.topics and t not in self.vocabulary]
 
+    def covers(self, terms: list[str], items: list[Evidence]) -> bool:
+        """Every term appears in at least one of the items' sentences (True when there are no terms)."""
+        found = frozenset().union(*(self.tokens[e.sentence_id] for e in items))
+        return all(t in found for t in terms)
+
     def evidence(self, sid: int, score: float, role: str) -> Evidence:
         s = self.sentences[sid]
         return Evidence(sentence_id=sid, doc_id=s.doc_id, chunk_id=s.chunk_id, text=s.text,

@@ -58,6 +58,7 @@ class Case(BaseModel):
     gold_sources: list[str] = Field(default_factory=list)  # document ids holding the answer
     gated: bool = False
     note: str = ""
+    previous: str | None = None  # the visitor's question before this one, for a follow-up in a chat
 
     @field_validator("expect_kind", mode="before")
     @classmethod
@@ -80,7 +81,17 @@ class Case(BaseModel):
         """The question as a report shows it: escaped, long inputs shortened."""
         q = self.question
         shown = repr(q) if isinstance(q, bytes) or not q.strip() or not q.isprintable() else q
+        if self.previous:
+            shown = f"{shown} (after: {self.previous})"
         return f"{shown} × {self.repeat} ({len(q) * self.repeat} chars)" if self.repeat > 1 else shown
+
+    @property
+    def retrieval_text(self) -> str | bytes:
+        """What retrieval is scored on: a follow-up together with the question it follows."""
+        from bot.followup import follow_on
+
+        text = self.text
+        return (follow_on(text, self.previous) or text) if isinstance(text, str) else text
 
     @property
     def gold(self) -> set[str]:

@@ -43,7 +43,7 @@ def run_case(bot: Any, case: Case, ctx: Context) -> CaseResult:
     from bot.models import Turn
 
     try:
-        turn = bot.answer(case.text)
+        turn = bot.answer(case.text, case.previous)
         error = None
     except Exception as exc:  # a traceback is a failure of the bot, reported like any other
         turn, error = Turn(question=str(case.display)), f"bot.answer raised {type(exc).__name__}: {exc}"
@@ -52,7 +52,7 @@ def run_case(bot: Any, case: Case, ctx: Context) -> CaseResult:
         result.failures.insert(0, error)
     if case.gold_sources:
         for mode in MODES:
-            docs = [c.doc_id for c in bot.retrieve(case.text, mode=mode, k=RANK_DEPTH)]
+            docs = [c.doc_id for c in bot.retrieve(case.retrieval_text, mode=mode, k=RANK_DEPTH)]
             result.retrieval[mode] = {"docs": docs, "recall": m.recall_at_k(docs, case.gold, RECALL_K),
                                       "rr": m.reciprocal_rank(docs, case.gold)}
     return result

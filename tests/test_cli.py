@@ -46,6 +46,16 @@ def test_batch_keeps_ids_and_reports_bad_lines(env, tmp_path):
     assert rows[0]["kind"] == "answered" and "error" in rows[1] and rows[2]["kind"] == "invalid_input"
 
 
+def test_batch_reads_a_follow_up_with_its_previous_question(env, tmp_path):
+    previous = "How long does the benefit of a single ketamine infusion last?"
+    lines = ['{"id": 1, "question": "how long is that?"}',
+             json.dumps({"id": 2, "question": "how long is that?", "previous": previous})]
+    (tmp_path / "q.jsonl").write_text("\n".join(lines) + "\n")
+    rows = [json.loads(line) for line in run(env, "batch", str(tmp_path / "q.jsonl")).stdout.splitlines()]
+    assert [r["kind"] for r in rows] == ["no_answer", "answered"]
+    assert rows[1]["question"] == "how long is that?" and rows[1]["citations"]
+
+
 def test_missing_index_is_a_plain_error_not_a_traceback(env, tmp_path):
     out = run(env | {"KAP_INDEX_DIR": str(tmp_path / "nothing")}, "ask", "What is ketamine?", check=False)
     assert out.returncode == 2 and out.stderr.startswith("error: no index") and "Traceback" not in out.stderr

@@ -56,6 +56,16 @@ def test_chat_through_gradio_client(served: tuple[Settings, FakeBot]) -> None:
     assert "kap-crisis-panel" in str(crisis) and "tel:988" in str(crisis)
 
 
+def test_the_chat_passes_the_previous_question_for_follow_ups(served: tuple[Settings, FakeBot]) -> None:
+    settings, bot = served
+    client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)  # a new session
+    client.predict("What is ketamine-assisted psychotherapy?", api_name="/chat")
+    client.predict("does it work?", api_name="/chat")
+    client.predict("I want to kill myself", api_name="/chat")
+    client.predict("does it work?", api_name="/chat")
+    assert bot.previous[-4:] == [None, "What is ketamine-assisted psychotherapy?", "does it work?", None]
+
+
 def test_pipeline_failure_shows_the_error_template(served: tuple[Settings, FakeBot]) -> None:
     settings, bot = served
     client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)

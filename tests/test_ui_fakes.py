@@ -32,6 +32,7 @@ class FakeBot:
         self.templates = templates(self.settings.clinic)
         self.templates.setdefault("error", "Sorry, something went wrong.")
         self.questions: list[str] = []
+        self.previous: list[str | None] = []  # what the page passed as the visitor's previous question
 
     @property
     def docs(self) -> dict[str, DocMeta]:
@@ -40,9 +41,10 @@ class FakeBot:
     def chunk_text(self, chunk_id: str) -> str:
         return CHUNKS[chunk_id]
 
-    def answer(self, question: object) -> Turn:
+    def answer(self, question: object, previous: str | None = None) -> Turn:
         text = question if isinstance(question, str) else ""
         self.questions.append(text)
+        self.previous.append(previous)
         low = text.lower()
         if "boom" in low:
             raise RuntimeError("boom")

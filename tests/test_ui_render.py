@@ -111,3 +111,10 @@ def test_docstring_examples(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(f"bot.ui.{module}"))
     assert result.failed == 0
+
+
+def test_trace_names_the_question_a_follow_up_was_read_with() -> None:
+    turn = FakeBot().answer("does it work?")
+    assert "follow-up" not in trace_html(turn)
+    turn.follow_up_of = "What is <b>KAP</b>?"
+    assert "read as a follow-up to:</strong> What is &lt;b&gt;KAP&lt;/b&gt;?" in trace_html(turn)

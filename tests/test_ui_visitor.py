@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ui.visitor import MAX_MESSAGES, add_exchange, new_session, rating_of
+from bot.models import Turn
+from bot.ui.visitor import MAX_MESSAGES, add_exchange, exchange_record, new_session, previous_question, rating_of
 
 
 def test_transcript_is_bounded_and_feedback_indexes_follow() -> None:
@@ -26,3 +27,19 @@ def test_new_session_is_fresh_each_time() -> None:
 @pytest.mark.parametrize("liked,rating", [(True, 1), (False, -1), ("Like", 1), ("Dislike", -1), ("", None)])
 def test_rating_of(liked: bool | str, rating: int | None) -> None:
     assert rating_of(liked) == rating
+
+
+def test_feedback_on_a_follow_up_shows_staff_what_it_followed() -> None:
+    turn = Turn(question="does it work?", kind="answered", answer="A. [1]", follow_up_of="What is KAP?")
+    record = exchange_record("does it work?", turn)
+    assert record["staff_question"] == "does it work? (follow-up to: What is KAP?)"
+    assert record["question"] == "does it work?"  # what the next follow-up leans on
+    assert exchange_record("What is KAP?", Turn(question="What is KAP?"))["staff_question"] == "What is KAP?"
+
+
+def test_previous_question_skips_crisis_and_refusals() -> None:
+    session = add_exchange(new_session(), "q", "a", {"question": "What is KAP?", "kind": "answered"})
+    assert previous_question(session) == "What is KAP?"
+    for kind in ("crisis", "out_of_scope", "invalid_input"):
+        assert previous_question(add_exchange(session, "q", "a", {"question": "x", "kind": kind})) is None
+    assert previous_question(new_session()) is None

@@ -23,7 +23,7 @@ class BotLike(Protocol):
     @property
     def docs(self) -> Mapping[str, Any]: ...
 
-    def answer(self, question: object) -> Turn: ...
+    def answer(self, question: object, previous: str | None = None) -> Turn: ...
 
     def chunk_text(self, chunk_id: str) -> str: ...
 
@@ -48,10 +48,10 @@ class LazyBot:
         return self._bot is not None
 
 
-def ask(bot: BotLike, question: str) -> Turn:
+def ask(bot: BotLike, question: str, previous: str | None = None) -> Turn:
     """bot.answer, with any unexpected failure turned into the error template."""
     try:
-        return bot.answer(question)
+        return bot.answer(question, previous)
     except Exception:  # the visitor sees the reviewed error text; staff see the log
         log.exception("bot.answer failed")
         text = getattr(bot, "templates", {}).get("error", FALLBACK_ERROR)

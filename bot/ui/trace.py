@@ -41,8 +41,11 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], emp
 
 def summary(turn: Turn) -> str:
     flags = ", ".join(turn.flags) or "none"
+    context = (f" · <strong>read as a follow-up to:</strong> {html.escape(turn.follow_up_of)}"
+               if turn.follow_up_of else "")
     return (f"<p class='kap-trace-summary'><strong>kind:</strong> {html.escape(turn.kind)} · "
-            f"<strong>flags:</strong> {html.escape(flags)} · <strong>total:</strong> {turn.latency_ms:.1f} ms</p>")
+            f"<strong>flags:</strong> {html.escape(flags)} · <strong>total:</strong> {turn.latency_ms:.1f} ms"
+            f"{context}</p>")
 
 
 def guards_table(turn: Turn) -> str:

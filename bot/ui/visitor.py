@@ -11,6 +11,7 @@ from typing import Any, Callable
 import gradio as gr
 
 from bot.config import MAX_QUESTION_CHARS, Settings
+from bot.models import Turn
 from bot.ui import render
 from bot.ui.content import crisis_resources, ui_text
 from bot.ui.feedback import MAX_COMMENT_CHARS, FeedbackStore
@@ -46,6 +47,30 @@ def add_exchange(session: dict[str, Any], question_html: str, answer_html: str, 
     return {**session, "messages": messages, "turns": turns}
 
 
+def exchange_record(question: str, turn: Turn) -> dict[str, Any]:
+    """What the session keeps of one answer, for feedback. Staff reviewing feedback on a follow-up
+    ("does it work?") see the question it followed, since the answer was read in that context."""
+    staff_question = f"{question} (follow-up to: {turn.follow_up_of})" if turn.follow_up_of else question
+    return {"question": question, "staff_question": staff_question, "answer": turn.answer, "kind": turn.kind,
+            "citations": turn.contract()["citations"], "feedback_id": None}
+
+
+FOLLOWED_KINDS = ("answered", "needs_clinician", "no_answer")  # a follow-up may lean on these, never on a crisis
+
+
+def previous_question(session: dict[str, Any]) -> str | None:
+    """The visitor's last question, for follow-ups such as "does it work?" (bot/followup.py).
+
+    >>> s = add_exchange(new_session(), "q", "a", {"question": "What is KAP?", "kind": "answered"})
+    >>> previous_question(s), previous_question(add_exchange(s, "q", "a", {"question": "x", "kind": "crisis"}))
+    ('What is KAP?', None)
+    """
+    if not session["turns"]:
+        return None
+    last = session["turns"][max(session["turns"])]
+    return last.get("question") if last.get("kind") in FOLLOWED_KINDS else None
+
+
 def rating_of(liked: bool | str) -> int | None:
     """Gradio sends True, False, or "" when a thumb is clicked again (rating withdrawn)."""
     if liked is True or liked == "Like":
@@ -64,10 +89,9 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
         if not question:
             return gr.skip(), gr.skip(), session, gr.skip()
         bot = get_bot()
-        turn = ask(bot, question)
+        turn = ask(bot, question, previous_question(session))
         html = render.answer_html(turn, render.passages_for(turn, bot.chunk_text), settings.clinic, text)
-        record = {"question": question, "answer": turn.answer, "kind": turn.kind,
-                  "citations": turn.contract()["citations"], "feedback_id": None}
+        record = exchange_record(question, turn)
         session = add_exchange(session, render.visitor_message(question), html, record)
         if turn.kind == "crisis":  # once shown, the panel stays for the session
             session["crisis"] = True
@@ -84,7 +108,7 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
             record["feedback_id"] = None
             return {**session, "last": None}, gr.update(visible=False), gr.skip(), gr.update(visible=False)
         if item_id is None:
-            item_id = store.add(rating, record["question"], record["answer"], record["kind"], record["citations"])
+            item_id = store.add(rating, record["staff_question"], record["answer"], record["kind"], record["citations"])
             record["feedback_id"] = item_id
         else:
             store.rate(item_id, rating)
