@@ -113,15 +113,8 @@ class Bot:
             with _timed(turn, "embed"):
                 query_vec = self.embedder.embed_query(decision.question)
         turn.retrieved, selection = self._evidence(decision.question, query_vec, turn)
-        earlier = self._earlier_question(previous)
-        joined = follow_on(decision.question, earlier)
-        if joined and not selection.relevant(self.settings.min_relevance):  # "does it work?": read it in context
-            with _timed(turn, "embed"):
-                joined_vec = self.embedder.embed_query(joined)
-            retrieved, in_context = self._evidence(joined, joined_vec, turn)
-            # kept only if it speaks to what this question adds ("is it addictive?" needs "addictive")
-            if self.bank.covers(self.bank.salient_terms(decision.question), in_context.items):
-                turn.retrieved, selection, turn.follow_up_of = retrieved, in_context, earlier or ""
+        if previous is not None and not selection.relevant(self.settings.min_relevance):
+            selection = self._read_as_follow_up(decision.question, previous, turn) or selection
         with _timed(turn, "compose"):
             draft = self._draft(decision.kind, decision.message, selection)
         with _timed(turn, "output_guard"):
@@ -135,6 +128,21 @@ class Bot:
             turn.evidence = draft.items
             turn.answer, turn.citations = render(draft, self.docs, self.templates["balance_lead"])
         turn.kind = draft.kind
+
+    def _read_as_follow_up(self, question: str, previous: object, turn: Turn) -> Selection | None:
+        """"does it work?" after "What is KAP?": evidence for the two read together (bot/followup.py), kept
+        only if it speaks to what this question adds ("is it addictive?" needs "addictive")."""
+        earlier = self._earlier_question(previous)
+        joined = follow_on(question, earlier)
+        if not joined:
+            return None
+        with _timed(turn, "embed"):
+            joined_vec = self.embedder.embed_query(joined)
+        retrieved, selection = self._evidence(joined, joined_vec, turn)
+        if not self.bank.covers(self.bank.salient_terms(question), selection.items):
+            return None
+        turn.retrieved, turn.follow_up_of = retrieved, earlier or ""
+        return selection
 
     def _earlier_question(self, previous: object) -> str | None:
         """The genuine part of the previous question (injection wrappers stripped), if this bot would
