@@ -119,8 +119,9 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
     retrieved_ids = frozenset(c.chunk_id for c in retrieved)
     items += _balance(question, query_vec, items, bank, rules, max_balance, retrieved_ids)
     pool = np.unique(np.concatenate([bank.qualifiers[r.name] for r in rules])) if rules else np.array([], int)
-    alternates = [a for a in _ranked(_replacement_target(query_vec, items, bank), bank, pool, ALTERNATES + len(items),
-                                     "replacement")
+    # a replacement stands in for a dropped sentence, and the output guard drops clinic-article claims
+    toward_claims = _toward(query_vec, bank, [e.sentence_id for e in items if e.doc_id in bank.clinic_docs])
+    alternates = [a for a in _ranked(toward_claims, bank, pool, ALTERNATES + len(items), "replacement")
                   if not _redundant(bank, a.sentence_id, [e.sentence_id for e in items])][:ALTERNATES]
     return Selection(items=items, alternates=alternates, best_dense=best_dense, top_score=top_score,
                      unknown_terms=tuple(bank.unknown_terms(question, terms)))
@@ -174,20 +175,18 @@ def _balance(question: str, query_vec: np.ndarray, items: list[Evidence], bank: 
         if (claims or asked) and not satisfied:
             used = {e.sentence_id for e in items + added}
             pool = np.array([i for i in bank.qualifiers[rule.name] if i not in used], dtype=np.int64)
-            target = query_vec + (bank.vectors[claims].mean(axis=0) if claims else 0.0)
-            best = _ranked(target / np.linalg.norm(target), bank, pool, 1, "balance", retrieved)
+            best = _ranked(_toward(query_vec, bank, claims), bank, pool, 1, "balance", retrieved)
             added += [b for b in best if b.score >= MIN_BALANCE
                       and not _redundant(bank, b.sentence_id, [e.sentence_id for e in items + added])]
     return added
 
 
-def _replacement_target(query_vec: np.ndarray, items: list[Evidence], bank: SentenceBank) -> np.ndarray:
-    """What a replacement should be close to: the question and the clinic sentences, which are the ones
-    the output guard drops, so a replacement answers the claim it stands in for."""
-    clinic = [e.sentence_id for e in items if e.doc_id in bank.clinic_docs]
-    if not clinic:
+def _toward(query_vec: np.ndarray, bank: SentenceBank, sentence_ids: list[int]) -> np.ndarray:
+    """The question's vector pulled toward these sentences (their mean), normalised: what a qualifier
+    answering both the question and those claims should be close to."""
+    if not sentence_ids:
         return query_vec
-    target = query_vec + bank.vectors[clinic].mean(axis=0)
+    target = query_vec + bank.vectors[sentence_ids].mean(axis=0)
     return target / np.linalg.norm(target)
 
 

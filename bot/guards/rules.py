@@ -212,8 +212,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
     crisis = CrisisRules(c.rules("patterns"), c.regex("topic"), c.regex("personal"), c.texts("exemplars"),
                          c.texts("contrast"), c.number("similarity.threshold"), c.number("similarity.margin"))
     scope = ScopeRules(s.regex("in_scope"), s.regex("off_topic"), s.regex("off_task"), s.regex("about_bot"),
-                       s.texts("in_examples"),
-                       s.texts("out_examples"), s.number("similarity.margin"))
+                       s.texts("in_examples"), s.texts("out_examples"), s.number("similarity.margin"))
     raw_flags = re.IGNORECASE | re.DOTALL
     markers = tuple((i.regex(f"markers[{n}]", e["pattern"], raw_flags), bool(e["with_sentence"]))
                     for n, e in enumerate(i.records("markers", ("pattern", "with_sentence"))))
