@@ -57,7 +57,7 @@ class Settings:
     port: int = _setting(7860, "Port of the visitor chat.", "KAP_PORT")
     staff_port: int = _setting(7861, "Port of the staff console.", "KAP_STAFF_PORT")
     staff_user: str | None = _setting(None, "Staff console user name.", "KAP_STAFF_USER")
-    staff_password: str | None = _setting(None, "Staff console password (or a pbkdf2 hash, see README).", "KAP_STAFF_PASSWORD")
+    staff_password: str | None = _setting(None, "Staff console password, or its hash from `python -m bot.ui.auth`.", "KAP_STAFF_PASSWORD")
     clinic: Clinic = _setting(Clinic(), "Clinic details, from [clinic] in the config file or CLINIC_* variables.", None)
 
 

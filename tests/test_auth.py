@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.ui.auth import MIN_ITERATIONS, hash_password, staff_auth, verify_password
+from bot.ui.auth import MIN_ITERATIONS, hash_password, main, staff_auth, verify_password
 
 
 def settings(user: str | None, password: str | None) -> Settings:
@@ -49,3 +49,34 @@ def test_login_check(stored: str) -> None:
     assert not check("Staff", "long-enough-pw")
     assert not check("", "")
     assert "long-enough-pw" not in reason
+
+
+def _typed(monkeypatch: pytest.MonkeyPatch, *answers: object) -> None:
+    """Stand-in for a terminal: each getpass call returns the next answer, or raises it."""
+    queue = list(answers)
+
+    def fake_getpass(prompt: str = "") -> str:
+        answer = queue.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return str(answer)
+    monkeypatch.setattr("bot.ui.auth.getpass.getpass", fake_getpass)
+
+
+def test_hash_tool_prints_a_hash_that_verifies(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    _typed(monkeypatch, "long-enough-pw", "long-enough-pw")
+    assert main([]) == 0
+    assert verify_password("long-enough-pw", capsys.readouterr().out.strip())
+
+
+@pytest.mark.parametrize("answers, message", [
+    (("long-enough-pw", "different-pw"), "the passwords differ"),
+    (("short",), "at least"),
+    ((EOFError(),), "no password read"),  # no terminal: a message, not a traceback
+])
+def test_hash_tool_refuses_with_a_message(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                         answers: tuple[object, ...], message: str) -> None:
+    _typed(monkeypatch, *answers)
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""

@@ -5,6 +5,7 @@ KAP_STAFF_PASSWORD holds either the password itself or a PBKDF2 hash made with
 """
 from __future__ import annotations
 
+import argparse
 import getpass
 import hashlib
 import hmac
@@ -80,13 +81,19 @@ def _weakness(stored: str) -> str:
     return ""
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """`python -m bot.ui.auth`: read a password twice, print its hash for KAP_STAFF_PASSWORD."""
-    first = getpass.getpass("Staff password: ")
+    argparse.ArgumentParser(prog="python -m bot.ui.auth", description=main.__doc__).parse_args(argv)
+    try:
+        first = getpass.getpass("Staff password: ")
+        again = getpass.getpass("Again: ") if len(first) >= MIN_PASSWORD_CHARS else ""
+    except (EOFError, KeyboardInterrupt):
+        print("\nerror: no password read (run it in a terminal)", file=sys.stderr)
+        return 2
     if len(first) < MIN_PASSWORD_CHARS:
         print(f"error: use at least {MIN_PASSWORD_CHARS} characters", file=sys.stderr)
         return 2
-    if getpass.getpass("Again: ") != first:
+    if again != first:
         print("error: the passwords differ", file=sys.stderr)
         return 2
     print(hash_password(first))
