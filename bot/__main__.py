@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from typing import Sequence
@@ -62,8 +63,13 @@ def _ask(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     from bot.pipeline import Bot
 
+    try:  # undecodable bytes become a bad line, reported with its number, not a traceback
+        lines = (io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace") if args.file == "-"
+                 else open(args.file, encoding="utf-8", errors="replace"))
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     bot = Bot.load()
-    lines = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
     with lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():

@@ -56,6 +56,18 @@ def test_batch_reads_a_follow_up_with_its_previous_question(env, tmp_path):
     assert rows[1]["question"] == "how long is that?" and rows[1]["citations"]
 
 
+def test_batch_reports_undecodable_lines_and_goes_on(env, tmp_path):
+    (tmp_path / "q.jsonl").write_bytes(b'\xff\xfe\x00binary\n{"id": "b", "question": "Is ketamine FDA approved?"}\n')
+    rows = [json.loads(line) for line in run(env, "batch", str(tmp_path / "q.jsonl")).stdout.splitlines()]
+    assert rows[0]["line"] == 1 and "bad input line" in rows[0]["error"]
+    assert rows[1]["id"] == "b" and rows[1]["kind"] == "answered"
+
+
+def test_batch_on_a_missing_file_is_a_plain_error(env, tmp_path):
+    out = run(env, "batch", str(tmp_path / "absent.jsonl"), check=False)
+    assert out.returncode == 2 and out.stderr.startswith("error: cannot read") and "Traceback" not in out.stderr
+
+
 def test_missing_index_is_a_plain_error_not_a_traceback(env, tmp_path):
     out = run(env | {"KAP_INDEX_DIR": str(tmp_path / "nothing")}, "ask", "What is ketamine?", check=False)
     assert out.returncode == 2 and out.stderr.startswith("error: no index") and "Traceback" not in out.stderr
