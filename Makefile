@@ -42,8 +42,8 @@ eval: index
 bench: index
 	$(PY) scripts/bench.py
 
-load: index
-	$(PY) scripts/load.py
+load: index  # e.g. make load LOAD_ARGS="--seconds 300"
+	$(PY) scripts/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf index/builds index/current index/manifest.json evals/report test-artifacts
