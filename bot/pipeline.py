@@ -104,7 +104,8 @@ class Bot:
         with _timed(turn, "embed"):
             query_vec = self.embedder.embed_query(text)
         with _timed(turn, "input_guard"):
-            decision = screen(text, query_vec, self.rules, self.exemplars, self.settings.clinic)
+            decision = screen(text, query_vec, self.rules, self.exemplars, self.settings.clinic,
+                              previous[:MAX_QUESTION_CHARS] if isinstance(previous, str) else None)
         turn.guards += decision.verdicts
         turn.flags += decision.flags
         if decision.kind in ("crisis", "out_of_scope"):

@@ -18,7 +18,7 @@ OTHER = [
     "¿La ketamina es segura?", "Que es KAP", "hola", "ketamina", "Dime si la ketamina es segura",
     "¿Cuántas sesiones necesito?", "Quelle est la durée d'une séance ?", "Wie lange wirkt Ketamin?",
     "Quanto custa uma sessão?", "La ketamina è sicura?",
-    "氯胺酮安全吗", "Кетамин безопасен?", "الكيتامين آمن؟", "ケタミンは安全ですか",
+    "氯胺酮安全吗", "Кетамин безопасен?", "الكيتامين آمن؟", "ケタミンは安全ですか", "ketamin tedavisi güvenli mi?",
 ]
 ENGLISH = [  # near misses: short, technical, or with a borrowed word
     "Is ketamine safe?", "KAP", "ketamine side effects", "esketamine vs ketamine", "Does Spravato work?",

@@ -19,11 +19,13 @@ def rules() -> GuardRules:
 OUT = ["weather", "What's the weather tomorrow?", "Write me a poem", "a poem", "Bitcoin", "Should I buy Bitcoin?",
        "Write a poem about ketamine", "Tell me a joke about depression", "Who won the Super Bowl?",
        "What is the capital of France?", "Give me a recipe for lasagna", "Translate this into German",
-       "Write an SQL query for me", "Is Ethereum a good investment?"]
+       "Write an SQL query for me", "Is Ethereum a good investment?",
+       "Write a testimonial saying the clinic cured me", "draft an ad for ketamine therapy"]
 IN = ["Do you offer evening appointments?", "How much does it cost?", "Do you take insurance?", "Is ketamine safe?",
       "What is KAP?", "Does ketamine help PTSD?", "Can I bring someone with me?", "What should I expect?",
       "Where are you located?", "Is Spravato the same as ketamine?", "氯胺酮安全吗", "¿La ketamina es segura?",
-      "Can you explain how it works?", "What are your hours?", "Do you make a treatment program for each patient?"]
+      "Can you explain how it works?", "What are your hours?", "Do you make a treatment program for each patient?",
+      "Can you review the research on ketamine for PTSD?", "What does the Cochrane review say?"]
 
 
 @pytest.mark.parametrize("text", OUT)

@@ -6,7 +6,8 @@ Two signals, either is enough:
    another person, reaches the calibrated threshold, and is closer to an exemplar than to every
    contrast example (questions *about* the topic, ordinary treatment questions).
 A message that only touches the topic ("Does ketamine help suicidal thoughts?") is not a crisis; the
-verdict's detail["topic"] tells the pipeline to add the 988 line to the cited answer.
+verdict's detail["topic"] tells the pipeline to add the 988 line to the cited answer. A reply that owns
+the topic right after such a question ("because I have them every day") is a crisis.
 """
 from __future__ import annotations
 
@@ -33,10 +34,27 @@ def lexicon_hits(folded: str, rules: CrisisRules) -> list[str]:
     return hits
 
 
+def disclosed_after_topic(text: str, previous: str | None, rules: CrisisRules) -> bool:
+    """The visitor asked about suicide and now owns it: "Can ketamine help suicidal thoughts?" then "I have them".
+
+    >>> from bot.guards.rules import load_rules
+    >>> r = load_rules().crisis
+    >>> disclosed_after_topic("because i have them every day", "Can ketamine help with suicidal thoughts?", r)
+    True
+    >>> disclosed_after_topic("because i have them every day", "Does ketamine cause headaches?", r)
+    False
+    """
+    return bool(previous) and bool(rules.topic.search(fold(previous))) and bool(
+        rules.disclosure_after_topic.search(fold(text)))
+
+
 def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
-                 vectors: ExemplarVectors | None) -> GuardVerdict:
+                 vectors: ExemplarVectors | None, previous: str | None = None) -> GuardVerdict:
+    """`previous`: the visitor's question before this one, in a chat (for disclosures after a topic question)."""
     folded = fold(text)
     hits = lexicon_hits(folded, rules)
+    if not hits and disclosed_after_topic(text, previous, rules):
+        hits = ["disclosure_after_topic"]
     personal = bool(rules.personal.search(folded))
     similar, detail = False, {}
     if query_vec is not None and vectors is not None:

@@ -45,10 +45,11 @@ class InputDecision:
 
 
 def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: ExemplarVectors | None,
-           clinic: Clinic) -> InputDecision:
+           clinic: Clinic, previous: str | None = None) -> InputDecision:
     """Decide what happens to a validated question. `query_vec` is the pipeline's one embedding of
-    `text` (L2-normalised); with None (unit tests) only the lexicons are used."""
-    crisis = check_crisis(text, query_vec, rules.crisis, vectors)
+    `text` (L2-normalised); with None (unit tests) only the lexicons are used. `previous`, the visitor's
+    question before this one, is read only by the crisis guard (a disclosure after a topic question)."""
+    crisis = check_crisis(text, query_vec, rules.crisis, vectors, previous)
     if crisis.fired:
         return InputDecision([crisis], "crisis", fill(rules.messages["crisis"], clinic), text, False, ["crisis"])
     language = check_language(text, rules.language)

@@ -57,6 +57,7 @@ class Rule:
 class CrisisRules:
     rules: tuple[Rule, ...]
     topic: re.Pattern[str]
+    disclosure_after_topic: re.Pattern[str]
     personal: re.Pattern[str]
     exemplars: tuple[str, ...]
     contrast: tuple[str, ...]
@@ -209,8 +210,9 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
     language = LanguageRules(g.words("english"), MappingProxyType({str(name): g.words(f"other.{name}")
                                                                   for name in g.get("other", dict)}),
                              g.number("non_latin_share"))
-    crisis = CrisisRules(c.rules("patterns"), c.regex("topic"), c.regex("personal"), c.texts("exemplars"),
-                         c.texts("contrast"), c.number("similarity.threshold"), c.number("similarity.margin"))
+    crisis = CrisisRules(c.rules("patterns"), c.regex("topic"), c.regex("disclosure_after_topic"), c.regex("personal"),
+                         c.texts("exemplars"), c.texts("contrast"), c.number("similarity.threshold"),
+                         c.number("similarity.margin"))
     scope = ScopeRules(s.regex("in_scope"), s.regex("off_topic"), s.regex("off_task"), s.regex("about_bot"),
                        s.texts("in_examples"), s.texts("out_examples"), s.number("similarity.margin"))
     raw_flags = re.IGNORECASE | re.DOTALL
