@@ -2,7 +2,7 @@
 
 The real bot serves when its index is built and fresh (`python -m bot index`); otherwise the pages are
 served over the FakeBot (tests/test_ui_fakes.py). KAP_BROWSER_BOT=real|fake forces either.
-Screenshots go to test-artifacts/ and, for the README, docs/screenshots/.
+Screenshots go to test-artifacts/ and, with KAP_README_SHOTS=1, the README's to docs/screenshots/.
 """
 from __future__ import annotations
 
@@ -107,9 +107,11 @@ def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
 
 
 def shoot(pg: object, name: str, readme: bool = False) -> None:
+    """Always a test artifact; the README's copy only when asked (KAP_README_SHOTS=1), so a test run
+    never rewrites tracked files."""
     ARTIFACTS.mkdir(exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    if readme:
+    if readme and os.environ.get("KAP_README_SHOTS") == "1":
         README_SHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(README_SHOTS / f"{name}.png"), full_page=True)
 
