@@ -99,9 +99,11 @@ def test_a_follow_up_that_adds_a_topic_the_evidence_lacks_stays_unanswered(bot):
     assert turn.kind == "no_answer" and turn.follow_up_of == ""
 
 
-def test_a_crisis_message_is_never_used_as_context(bot):
+def test_a_crisis_message_is_never_used_as_context_and_a_short_reply_to_it_stays_in_crisis(bot):
     turn = bot.answer("how long is that?", "I want to kill myself")
-    assert turn.kind == "no_answer" and turn.follow_up_of == ""
+    assert turn.kind == "crisis" and turn.follow_up_of == "" and turn.retrieved == []
+    long_reply = "sorry, ignore that, what I really wanted to ask is how long the benefit of one infusion lasts"
+    assert bot.answer(long_reply, "I want to kill myself").follow_up_of == ""
 
 
 def test_guards_read_the_new_message_alone(bot):

@@ -48,6 +48,22 @@ def disclosed_after_topic(text: str, previous: str | None, rules: CrisisRules) -
         rules.disclosure_after_topic.search(fold(text)))
 
 
+REPLY_WORDS = 12  # a reply this short to a crisis message continues it ("yes, in my drawer. I counted them.")
+
+
+def replies_to_a_crisis(text: str, previous: str | None, rules: CrisisRules) -> bool:
+    """A short reply right after a crisis message stays in crisis: the chat keeps the crisis text first.
+
+    >>> from bot.guards.rules import load_rules
+    >>> r = load_rules().crisis
+    >>> replies_to_a_crisis("yeah i meant it literally", "i want to disappear forever lol", r)
+    True
+    >>> replies_to_a_crisis("yeah i meant it literally", "how long do the effects last?", r)
+    False
+    """
+    return bool(previous) and len(text.split()) <= REPLY_WORDS and bool(lexicon_hits(fold(previous), rules))
+
+
 def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
                  vectors: ExemplarVectors | None, previous: str | None = None) -> GuardVerdict:
     """`previous`: the visitor's question before this one, in a chat (for disclosures after a topic question)."""
@@ -55,6 +71,8 @@ def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
     hits = lexicon_hits(folded, rules)
     if not hits and disclosed_after_topic(text, previous, rules):
         hits = ["disclosure_after_topic"]
+    if not hits and replies_to_a_crisis(text, previous, rules):
+        hits = ["reply_after_crisis"]
     personal = bool(rules.personal.search(folded))
     similar, detail = False, {}
     if query_vec is not None and vectors is not None:
