@@ -368,3 +368,17 @@ def test_real_model_issue_examples(text: str, rules: GuardRules, real) -> None:
                                   "Can ketamine kill the pain?", "I'm dying to try it"])
 def test_real_model_near_misses(text: str, rules: GuardRules, real) -> None:
     assert _kinds([text], rules, real) != ["crisis"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text, concern", [
+    ("I'm so exhausted by everything, nothing matters to me anymore", True),  # near, below the crisis threshold
+    ("What are the side effects of ketamine?", False),
+    ("I feel really low, what is KAP?", False),
+])
+def test_real_model_concern_adds_the_988_line_without_the_crisis_text(text: str, concern: bool, rules: GuardRules,
+                                                                      real) -> None:
+    embedder, vectors = real
+    decision = screen(text, embedder.embed_query(text), rules, vectors, CLINIC)
+    assert decision.kind != "crisis"
+    assert decision.add_crisis_line is concern and ("crisis_concern" in decision.flags) is concern

@@ -6,7 +6,8 @@ Two signals, either is enough:
    another person, reaches the calibrated threshold, and is closer to an exemplar than to every
    contrast example (questions *about* the topic, ordinary treatment questions).
 A message that only touches the topic ("Does ketamine help suicidal thoughts?") is not a crisis; the
-verdict's detail["topic"] tells the pipeline to add the 988 line to the cited answer. A reply that owns
+verdict's detail["topic"] tells the pipeline to add the 988 line to the cited answer, and so does
+detail["concern"]: a first-person message somewhat close to the exemplars, below the crisis threshold. A reply that owns
 the topic right after such a question ("because I have them every day") is a crisis.
 """
 from __future__ import annotations
@@ -79,7 +80,8 @@ def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
         best, contrast = nearest(query_vec, vectors.crisis), nearest(query_vec, vectors.contrast)
         close = best >= rules.threshold and best - contrast >= rules.margin
         similar = close and personal
-        detail = {"similarity": round(best, 3), "contrast": round(contrast, 3), "close": close}
+        detail = {"similarity": round(best, 3), "contrast": round(contrast, 3), "close": close,
+                  "concern": personal and best >= rules.concern}
     fired = bool(hits) or similar
     topic = not fired and (bool(rules.topic.search(folded)) or bool(detail.get("close")))
     reason = ("lexicon: " + ", ".join(hits)) if hits else ("similar to crisis exemplars" if similar else

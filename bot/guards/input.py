@@ -40,8 +40,8 @@ class InputDecision:
     kind: Kind | None  # "crisis" | "needs_clinician" | "out_of_scope" end the turn; None = go on and answer
     message: str  # filled template text for that kind ("" when kind is None)
     question: str  # text to retrieve on: injection wrappers and fake tags stripped
-    add_crisis_line: bool  # a question ABOUT suicide / suicidal ideation: cited answer + the 988 line
-    flags: list[str]  # names of guards that fired, plus "suicide_topic"
+    add_crisis_line: bool  # a question ABOUT suicide, or a message close to crisis: cited answer + the 988 line
+    flags: list[str]  # names of guards that fired, plus "suicide_topic" or "crisis_concern"
 
 
 def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: ExemplarVectors | None,
@@ -66,6 +66,9 @@ def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: 
     topic = bool(crisis.detail.get("topic"))
     if topic:
         flags.append("suicide_topic")
+    elif crisis.detail.get("concern") and not crisis.fired:
+        flags.append("crisis_concern")
+        topic = True  # the answer carries the 988 line
     message = fill(rules.messages[MESSAGE_KEYS[decider.name]], clinic) if decider else ""
     if not question and advice.fired:  # a referral still gets general context: retrieve on the whole text
         question = text

@@ -63,6 +63,7 @@ class CrisisRules:
     contrast: tuple[str, ...]
     threshold: float
     margin: float
+    concern: float  # a lower similarity that adds the 988 line to the answer
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
                              g.number("non_latin_share"))
     crisis = CrisisRules(c.rules("patterns"), c.regex("topic"), c.regex("disclosure_after_topic"), c.regex("personal"),
                          c.texts("exemplars"), c.texts("contrast"), c.number("similarity.threshold"),
-                         c.number("similarity.margin"))
+                         c.number("similarity.margin"), c.number("similarity.concern"))
     scope = ScopeRules(s.regex("in_scope"), s.regex("off_topic"), s.regex("off_task"), s.regex("about_bot"),
                        s.texts("in_examples"), s.texts("out_examples"), s.number("similarity.margin"))
     raw_flags = re.IGNORECASE | re.DOTALL
