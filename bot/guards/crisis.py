@@ -35,45 +35,41 @@ def lexicon_hits(folded: str, rules: CrisisRules) -> list[str]:
     return hits
 
 
-def disclosed_after_topic(text: str, previous: str | None, rules: CrisisRules) -> bool:
-    """The visitor asked about suicide and now owns it: "Can ketamine help suicidal thoughts?" then "I have them".
-
-    >>> from bot.guards.rules import load_rules
-    >>> r = load_rules().crisis
-    >>> disclosed_after_topic("because i have them every day", "Can ketamine help with suicidal thoughts?", r)
-    True
-    >>> disclosed_after_topic("because i have them every day", "Does ketamine cause headaches?", r)
-    False
-    """
-    return bool(previous) and bool(rules.topic.search(fold(previous))) and bool(
-        rules.disclosure_after_topic.search(fold(text)))
-
-
 REPLY_WORDS = 12  # a reply this short to a crisis message continues it ("yes, in my drawer. I counted them.")
 
 
-def replies_to_a_crisis(text: str, previous: str | None, rules: CrisisRules) -> bool:
-    """A short reply right after a crisis message stays in crisis: the chat keeps the crisis text first.
+def crisis_in_context(text: str, previous: str | None, rules: CrisisRules) -> str | None:
+    """A crisis that shows only next to the visitor's previous message, named; None when there is none.
+
+    A reply that owns the topic right after a question about it, or a short reply right after a crisis
+    message (the chat keeps the crisis text first):
 
     >>> from bot.guards.rules import load_rules
     >>> r = load_rules().crisis
-    >>> replies_to_a_crisis("yeah i meant it literally", "i want to disappear forever lol", r)
+    >>> crisis_in_context("because i have them every day", "Can ketamine help with suicidal thoughts?", r)
+    'disclosure_after_topic'
+    >>> crisis_in_context("yeah i meant it literally", "i want to disappear forever lol", r)
+    'reply_after_crisis'
+    >>> crisis_in_context("because i have them every day", "Does ketamine cause headaches?", r) is None
     True
-    >>> replies_to_a_crisis("yeah i meant it literally", "how long do the effects last?", r)
-    False
     """
-    return bool(previous) and len(text.split()) <= REPLY_WORDS and bool(lexicon_hits(fold(previous), rules))
+    if not previous:
+        return None
+    prior = fold(previous)
+    if rules.topic.search(prior) and rules.disclosure_after_topic.search(fold(text)):
+        return "disclosure_after_topic"
+    if len(text.split()) <= REPLY_WORDS and lexicon_hits(prior, rules):
+        return "reply_after_crisis"
+    return None
 
 
 def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
                  vectors: ExemplarVectors | None, previous: str | None = None) -> GuardVerdict:
-    """`previous`: the visitor's question before this one, in a chat (for disclosures after a topic question)."""
+    """`previous`: the visitor's message before this one, in a chat (see crisis_in_context)."""
     folded = fold(text)
     hits = lexicon_hits(folded, rules)
-    if not hits and disclosed_after_topic(text, previous, rules):
-        hits = ["disclosure_after_topic"]
-    if not hits and replies_to_a_crisis(text, previous, rules):
-        hits = ["reply_after_crisis"]
+    if not hits and (in_context := crisis_in_context(text, previous, rules)):
+        hits = [in_context]
     personal = bool(rules.personal.search(folded))
     similar, detail = False, {}
     if query_vec is not None and vectors is not None:
