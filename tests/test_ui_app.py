@@ -63,7 +63,8 @@ def test_the_chat_passes_the_previous_question_for_follow_ups(served: tuple[Sett
     client.predict("does it work?", api_name="/chat")
     client.predict("I want to kill myself", api_name="/chat")
     client.predict("does it work?", api_name="/chat")
-    assert bot.previous[-4:] == [None, "What is ketamine-assisted psychotherapy?", "does it work?", None]
+    # after a crisis message too: a short reply to it stays in crisis (bot.guards.crisis.crisis_in_context)
+    assert bot.previous[-4:] == [None, "What is ketamine-assisted psychotherapy?", "does it work?", "I want to kill myself"]
 
 
 def test_pipeline_failure_shows_the_error_template(served: tuple[Settings, FakeBot]) -> None:

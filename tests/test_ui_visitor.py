@@ -37,9 +37,10 @@ def test_feedback_on_a_follow_up_shows_staff_what_it_followed() -> None:
     assert exchange_record("What is KAP?", Turn(question="What is KAP?"))["staff_question"] == "What is KAP?"
 
 
-def test_previous_question_skips_crisis_and_refusals() -> None:
+def test_previous_question_is_passed_on_except_after_unreadable_input() -> None:
     session = add_exchange(new_session(), "q", "a", {"question": "What is KAP?", "kind": "answered"})
     assert previous_question(session) == "What is KAP?"
-    for kind in ("crisis", "out_of_scope", "invalid_input"):
-        assert previous_question(add_exchange(session, "q", "a", {"question": "x", "kind": kind})) is None
+    for kind in ("crisis", "out_of_scope", "no_answer"):  # the pipeline decides what a crisis message may do
+        assert previous_question(add_exchange(session, "q", "a", {"question": "x", "kind": kind})) == "x"
+    assert previous_question(add_exchange(session, "q", "a", {"question": "\x00", "kind": "invalid_input"})) is None
     assert previous_question(new_session()) is None

@@ -55,20 +55,19 @@ def exchange_record(question: str, turn: Turn) -> dict[str, Any]:
             "citations": turn.contract()["citations"], "feedback_id": None}
 
 
-FOLLOWED_KINDS = ("answered", "needs_clinician", "no_answer")  # a follow-up may lean on these, never on a crisis
-
-
 def previous_question(session: dict[str, Any]) -> str | None:
-    """The visitor's last question, for follow-ups such as "does it work?" (bot/followup.py).
+    """The visitor's last question, passed with the next one. The pipeline decides what it may do: read a
+    follow-up ("does it work?") in its context, or keep a short reply to a crisis message in crisis; a
+    crisis message is never used as retrieval context there. Unreadable input is no context at all.
 
     >>> s = add_exchange(new_session(), "q", "a", {"question": "What is KAP?", "kind": "answered"})
-    >>> previous_question(s), previous_question(add_exchange(s, "q", "a", {"question": "x", "kind": "crisis"}))
+    >>> previous_question(s), previous_question(add_exchange(s, "q", "a", {"question": "", "kind": "invalid_input"}))
     ('What is KAP?', None)
     """
     if not session["turns"]:
         return None
     last = session["turns"][max(session["turns"])]
-    return last.get("question") if last.get("kind") in FOLLOWED_KINDS else None
+    return None if last.get("kind") == "invalid_input" else last.get("question")
 
 
 def rating_of(liked: bool | str) -> int | None:
