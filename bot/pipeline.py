@@ -103,9 +103,9 @@ class Bot:
             return _finish(turn, "invalid_input", self.templates[verdict.detail["message_key"]], ["validate"])
         with _timed(turn, "embed"):
             query_vec = self.embedder.embed_query(text)
+        prior = _readable(previous)  # the crisis guard reads it as context; a follow-up may be read with it
         with _timed(turn, "input_guard"):
-            decision = screen(text, query_vec, self.rules, self.exemplars, self.settings.clinic,
-                              previous[:MAX_QUESTION_CHARS] if isinstance(previous, str) else None)
+            decision = screen(text, query_vec, self.rules, self.exemplars, self.settings.clinic, prior)
         turn.guards += decision.verdicts
         turn.flags += decision.flags
         if decision.kind in ("crisis", "out_of_scope"):
@@ -114,8 +114,8 @@ class Bot:
             with _timed(turn, "embed"):
                 query_vec = self.embedder.embed_query(decision.question)
         turn.retrieved, selection = self._evidence(decision.question, query_vec, turn)
-        if previous is not None and not selection.relevant(self.settings.min_relevance):
-            selection = self._read_as_follow_up(decision.question, previous, turn) or selection
+        if prior and not selection.relevant(self.settings.min_relevance):
+            selection = self._read_as_follow_up(decision.question, prior, turn) or selection
         with _timed(turn, "compose"):
             draft = self._draft(decision.kind, decision.message, selection)
         with _timed(turn, "output_guard"):
@@ -130,7 +130,7 @@ class Bot:
             turn.answer, turn.citations = render(draft, self.docs, self.templates["balance_lead"])
         turn.kind = draft.kind
 
-    def _read_as_follow_up(self, question: str, previous: object, turn: Turn) -> Selection | None:
+    def _read_as_follow_up(self, question: str, previous: str, turn: Turn) -> Selection | None:
         """"does it work?" after "What is KAP?": evidence for the two read together (bot/followup.py), kept
         only if it speaks to what this question adds ("is it addictive?" needs "addictive")."""
         earlier = self._earlier_question(previous)
@@ -145,15 +145,12 @@ class Bot:
         turn.retrieved, turn.follow_up_of = retrieved, earlier or ""
         return selection
 
-    def _earlier_question(self, previous: object) -> str | None:
-        """The genuine part of the previous question (injection wrappers stripped), if this bot would
-        accept it and it is not a crisis message."""
-        if not isinstance(previous, str):
+    def _earlier_question(self, previous: str) -> str | None:
+        """The genuine part of the previous question (injection wrappers stripped), unless it was a crisis
+        message: a crisis is never retrieval context."""
+        if check_crisis(previous, None, self.rules.crisis, None).fired:
             return None
-        verdict, text = validate(previous, MAX_QUESTION_CHARS)
-        if verdict.fired or check_crisis(text, None, self.rules.crisis, None).fired:
-            return None
-        return check_injection(text, self.rules.injection)[1] or None
+        return check_injection(previous, self.rules.injection)[1] or None
 
     def _evidence(self, question: str, query_vec: np.ndarray, turn: Turn) -> tuple[list[ScoredChunk], Selection]:
         with _timed(turn, "retrieve"):
@@ -185,6 +182,14 @@ class Bot:
                   "sources": [c.source for c in turn.citations], "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         with open(self.settings.data_dir / "questions.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _readable(previous: object) -> str | None:
+    """The previous question as validation leaves it, or None when it would be refused as input."""
+    if not isinstance(previous, str):
+        return None
+    verdict, text = validate(previous, MAX_QUESTION_CHARS)
+    return None if verdict.fired else text
 
 
 def _finish(turn: Turn, kind: str, message: str, flags: list[str]) -> None:
