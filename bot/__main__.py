@@ -1,4 +1,4 @@
-"""Command line: `python -m bot index|ask|batch`. Errors become plain messages here, at the edge."""
+"""Command line: `python -m bot index|ask|batch|train-guards`. Errors become plain messages here, at the edge."""
 from __future__ import annotations
 
 import argparse
@@ -22,9 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("--previous", help="the question asked just before, to read a follow-up such as 'does it work?'")
     batch = sub.add_parser("batch", help='answer {"id", "question"} JSON lines; one JSON object per line out')
     batch.add_argument("file", help="a .jsonl file, or - for standard input")
+    sub.add_parser("train-guards", help="fit the learned crisis and advice detectors on bot/data/guard_training/")
     args = parser.parse_args(argv)
     try:
-        return {"index": _index, "ask": _ask, "batch": _batch}[args.command](args)
+        return {"index": _index, "ask": _ask, "batch": _batch, "train-guards": _train_guards}[args.command](args)
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -43,6 +44,19 @@ def _index(args: argparse.Namespace) -> int:
             return 0
         print(f"index is {state}: building")
     index.build(settings, MiniLMEmbedder(settings.model_path, threads=None), progress=lambda m: print(m, flush=True))
+    return 0
+
+
+def _train_guards(args: argparse.Namespace) -> int:
+    from bot.embed import MiniLMEmbedder
+    from bot.guards import train
+    from bot.guards.rules import exemplar_vectors, load_rules
+
+    embedder = MiniLMEmbedder(threads=None)
+    rules = load_rules()
+    report = train.run(embedder, rules, exemplar_vectors(rules, embedder))
+    for name, d in report["detectors"].items():
+        print(f"{name}: bars {d['bars']}; left-out batches: {d['left_out']}; training set: {d['training_set']}")
     return 0
 
 

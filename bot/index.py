@@ -18,13 +18,14 @@ from typing import Callable
 
 import numpy as np
 
+from bot import cards as faq
 from bot import corpus, store
 from bot.config import Settings
 from bot.embed import Embedder
-from bot.errors import IndexMissing
+from bot.errors import CorpusError, IndexMissing
 from bot.models import Chunk, DocMeta, Sentence
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 KEEP_BUILDS = 2
 EMBED_BATCH = 128
 Progress = Callable[[str], None]
@@ -40,12 +41,17 @@ class IndexData:
     chunks: dict[str, Chunk]
     sentences: list[Sentence]
     sentence_vectors: np.ndarray
+    cards: list[faq.Card]
+    card_sentences: dict[str, dict[str, list[int]]]  # card id -> {"answer": [sentence ids], "balance": [...]}
+    card_vectors: np.ndarray  # one row per card question
+    card_owner: np.ndarray  # row -> index into cards
 
 
 def fingerprint(settings: Settings, docs: list[corpus.SourceDoc], model_name: str) -> dict:
     return {
         "format": INDEX_FORMAT,
         "corpus_hash": corpus.corpus_hash(docs),
+        "cards_hash": faq.cards_hash(settings.corpus_dir),
         "model": model_name,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
@@ -101,21 +107,47 @@ def _write_build(settings: Settings, embedder: Embedder, docs: list[corpus.Sourc
         chunks.extend(c for c, _ in doc_chunks)
         sentences.extend(corpus.split_sentences(doc, doc_chunks, first_id=len(sentences)))
     metas = {d.meta.id: d.meta for d in docs}
-    progress(f"embedding {len(chunks)} chunks and {len(sentences)} sentences ...")
+    cards = faq.load_cards(settings.corpus_dir)
+    card_sentences = faq.resolve(cards, sentences)
+    _refuse_blocked_card_sentences(cards, card_sentences, sentences)
+    questions = [(n, q) for n, card in enumerate(cards) for q in card.questions]
+    progress(f"embedding {len(chunks)} chunks, {len(sentences)} sentences and {len(questions)} card questions ...")
     chunk_vecs = _embed(embedder, [embedding_text(metas[c.doc_id], c) for c in chunks], "chunks", progress)
     sentence_vecs = _embed(embedder, [s.text for s in sentences], "sentences", progress)
+    card_vecs = _embed(embedder, [q for _, q in questions], "card questions", progress)
     progress("writing Chroma collection ...")
     _write_collection(settings, target, build_id, chunks, chunk_vecs)
     np.save(target / "sentence_vectors.npy", sentence_vecs)
+    np.save(target / "card_vectors.npy", card_vecs)
+    _dump(target / "cards.json", {"cards": [c.model_dump(mode="json") for c in cards], "sentences": card_sentences,
+                                  "owner": [n for n, _ in questions]})
     _dump(target / "docs.json", [m.model_dump() for m in metas.values()])
     _dump(target / "chunks.json", [c.model_dump() for c in chunks])
     _dump(target / "sentences.json", [s.model_dump() for s in sentences])
     manifest = fingerprint(settings, docs, embedder.name) | {
         "build_id": build_id, "documents": len(docs), "chunks": len(chunks), "sentences": len(sentences),
+        "cards": len(cards), "card_questions": len(questions),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     _dump(target / "manifest.json", manifest)  # written last: its presence marks a complete build
     return manifest
+
+
+def _refuse_blocked_card_sentences(cards: list[faq.Card], resolved: dict[str, dict[str, list[int]]],
+                                   sentences: list[Sentence]) -> None:
+    """A card sentence the output guard would drop (an overclaim, a dose, an FDA misstatement) would never be
+    shown; the card is wrong, so the build fails naming it."""
+    from bot.guards.output import problems
+    from bot.guards.rules import load_rules
+
+    rules = load_rules()
+    for card in cards:
+        for part, ids in resolved[card.id].items():
+            for sid in ids:
+                found = {k: v for k, v in problems(sentences[sid].text, rules).items() if v}
+                if found:
+                    raise CorpusError(f"{card.path}: {part}: the output guard would drop this sentence "
+                                             f"({', '.join(found)}): {sentences[sid].text!r}")
 
 
 def _embed(embedder: Embedder, texts: list[str], what: str, progress: Progress) -> np.ndarray:
@@ -173,9 +205,15 @@ def load(settings: Settings) -> IndexData:
     vectors = np.load(path / "sentence_vectors.npy")
     if not sentences or len(sentences) != len(vectors):
         raise IndexMissing(f"index at {path} is empty or inconsistent; rebuild it")
+    cards = read("cards.json")
+    card_vectors = np.load(path / "card_vectors.npy")
+    if len(cards["owner"]) != len(card_vectors):
+        raise IndexMissing(f"index at {path}: card questions and their vectors disagree; rebuild it")
     return IndexData(
         path=path, manifest=read("manifest.json"),
         docs={d["id"]: DocMeta(**d) for d in read("docs.json")},
         chunks={c["id"]: Chunk(**c) for c in read("chunks.json")},
         sentences=sentences, sentence_vectors=vectors,
+        cards=[faq.Card(**c) for c in cards["cards"]], card_sentences=cards["sentences"],
+        card_vectors=card_vectors, card_owner=np.asarray(cards["owner"], dtype=np.int64),
     )

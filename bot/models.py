@@ -13,7 +13,7 @@ Kind = Literal["answered", "no_answer", "crisis", "needs_clinician", "out_of_sco
 KINDS: tuple[str, ...] = ("answered", "no_answer", "crisis", "needs_clinician", "out_of_scope", "invalid_input")
 
 EvidenceType = Literal[
-    "clinic article", "regulatory", "guideline", "RCT", "meta-analysis", "review",
+    "clinic article", "clinic", "regulatory", "guideline", "RCT", "meta-analysis", "review",
     "government health page", "observational", "experimental", "drug reference",
 ]
 
@@ -34,7 +34,13 @@ class DocMeta(BaseModel):
 
     @property
     def is_clinic(self) -> bool:
+        """The clinic's marketing article: its claims are balanced by the vetted references."""
         return self.evidence_type == "clinic article"
+
+    @property
+    def is_clinic_statement(self) -> bool:
+        """A clinic-written, reviewed statement about its own practice (costs, sessions, …)."""
+        return self.evidence_type == "clinic"
 
     @property
     def link(self) -> str | None:
@@ -92,6 +98,16 @@ class Evidence(BaseModel):
     role: Literal["answer", "balance", "context", "replacement"] = "answer"
 
 
+class CardMatch(BaseModel):
+    """The FAQ card closest to the question, the runner-up, and whether the card answers (bot/match.py)."""
+
+    card_id: str | None = None
+    score: float = 0.0
+    runner_up: str | None = None
+    runner_up_score: float = 0.0
+    matched: bool = False
+
+
 class Citation(BaseModel):
     n: int
     source: str  # document id
@@ -118,6 +134,9 @@ class Turn(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     follow_up_of: str = ""  # the previous question, when this one was read as its follow-up
+    card: CardMatch | None = None  # the FAQ card match, when cards were consulted
+    question_type: str = ""  # the kind of question recognised for evidence selection ("session_length", …)
+    clinic_topic: str = ""  # a topic only the clinic can answer ("costs and payment"), when recognised
 
     def contract(self) -> dict[str, Any]:
         """The stable public JSON shape."""

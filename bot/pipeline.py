@@ -1,6 +1,10 @@
 """The answer pipeline, wired in one place:
 
-validate → embed once → input guard → retrieve → select evidence → compose → output guard → Turn.
+validate → embed once → input guard → clinic topic → FAQ card match → retrieve → select evidence
+         → compose → output guard → Turn.
+
+A question only the clinic can answer gets the clinic's own statements or a pointer to the clinic; a matched
+FAQ card answers with its reviewed sentences; every other question falls through to retrieval.
 """
 from __future__ import annotations
 
@@ -15,17 +19,21 @@ import numpy as np
 import yaml
 
 from bot import index, store
+from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templates
 from bot.compose import Draft, draft_answer, render
 from bot.config import DATA_DIR, MAX_QUESTION_CHARS, Settings, load_settings
 from bot.embed import Embedder, MiniLMEmbedder
 from bot.followup import follow_on
 from bot.guards.crisis import check_crisis
 from bot.guards.injection import check_injection
+from bot.guards import learned
 from bot.guards.input import screen
-from bot.guards.output import output_guard
+from bot.guards.output import output_guard, problems
 from bot.guards.rules import GuardRules, exemplar_vectors, load_rules
-from bot.guards.validate import validate
-from bot.models import ScoredChunk, Turn
+from bot.guards.validate import spaced_reading, validate
+from bot.match import CardMatcher
+from bot.models import CardMatch, ScoredChunk, Turn
+from bot.qtype import QuestionTypes
 from bot.retrieve import HybridRetriever, LexicalIndex, Mode
 from bot.select import BalanceRule, Selection, SentenceBank, load_rules as load_balance_rules, select_evidence
 from bot.templates import templates
@@ -45,6 +53,10 @@ class Bot:
     max_balance: int
     templates: dict[str, str]
     exemplars: object
+    matcher: CardMatcher
+    clinic_topics: list[ClinicTopic]
+    question_types: QuestionTypes
+    detectors: learned.Detectors | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> "Bot":
@@ -58,17 +70,25 @@ class Bot:
         retriever = HybridRetriever(store=vector_store, lexical=LexicalIndex(list(data.chunks.values())),
                                     chunks=data.chunks, embedder=embedder, k=settings.top_k, rrf_k=settings.rrf_k)
         balance_rules, max_balance = load_balance_rules(DATA_DIR / "balance.yaml")
+        rules = load_rules()
         clinic_docs = frozenset(d.id for d in data.docs.values() if d.is_clinic)
+        blocked = frozenset(s.id for s in data.sentences if any(problems(s.text, rules).values()))
         relevance = yaml.safe_load((DATA_DIR / "relevance.yaml").read_text(encoding="utf-8"))
         bank = SentenceBank.build(data.sentences, data.sentence_vectors, clinic_docs, balance_rules,
                                   extra_text=[f"{c.section} {c.text}" for c in data.chunks.values()]
                                   + [d.title for d in data.docs.values()],
                                   generic=relevance["generic"], topics=relevance["topics"],
                                   logistics=relevance["logistics"],
-                                  never_quoted=f'(?:{relevance["not_standalone"]})|(?:{relevance["source_notes"]})')
-        rules = load_rules()
-        return cls(settings, embedder, data, retriever, bank, rules, balance_rules, max_balance,
-                   templates(settings.clinic), exemplar_vectors(rules, embedder))
+                                  never_quoted=f'(?:{relevance["not_standalone"]})|(?:{relevance["source_notes"]})',
+                                  blocked=blocked)
+        matcher = CardMatcher.build(data.cards, data.card_vectors, data.card_owner, settings.card_threshold,
+                                    settings.card_margin, settings.card_lexical_weight)
+        texts = templates(settings.clinic)
+        topics = load_topics()
+        texts.update(topic_templates(texts["clinic_topic"], topics))
+        return cls(settings, embedder, data, retriever, bank, rules, balance_rules, max_balance, texts,
+                   exemplar_vectors(rules, embedder), matcher, topics, QuestionTypes.load(embedder),
+                   learned.load(model_name=embedder.name))
 
     @property
     def docs(self):  # document id -> DocMeta
@@ -80,13 +100,15 @@ class Bot:
     def retrieve(self, question: str, mode: Mode = "hybrid", k: int = 5) -> list[ScoredChunk]:
         return self.retriever.retrieve_scored(question, self.embedder.embed_query(question), mode=mode, k=k)
 
-    def answer(self, question: object, previous: str | None = None) -> Turn:
+    def answer(self, question: object, previous: str | None = None, safe: bool = False) -> Turn:
         """Never raises: a failure inside the pipeline ends in a safe answer. `previous`: the visitor's
-        question before this one, in a chat, for follow-ups such as "does it work?" (bot/followup.py)."""
+        question before this one, in a chat, for follow-ups such as "does it work?" (bot/followup.py).
+        `safe`: the visitor answered a check-in with "I'm safe — show me the answer" (a crisis, a dose or a
+        personal referral is still what it was)."""
         started = time.perf_counter()
         turn = Turn(question=question if isinstance(question, str) else "")
         try:
-            self._run(question, turn, previous)
+            self._run(question, turn, previous, safe)
         except Exception:  # the visitor sees a safe message; staff see the log
             log.exception("pipeline failure")
             turn = Turn(question=turn.question, kind="no_answer", answer=self.templates["error"],
@@ -95,7 +117,7 @@ class Bot:
         self._log(turn)
         return turn
 
-    def _run(self, question: object, turn: Turn, previous: str | None = None) -> None:
+    def _run(self, question: object, turn: Turn, previous: str | None = None, safe: bool = False) -> None:
         with _timed(turn, "validate"):
             verdict, text = validate(question, MAX_QUESTION_CHARS)
         turn.question, turn.guards = text or turn.question, [verdict]
@@ -104,8 +126,10 @@ class Bot:
         with _timed(turn, "embed"):
             query_vec = self.embedder.embed_query(text)
         prior = _readable(previous)  # the crisis guard reads it as context; a follow-up may be read with it
+        variants = tuple(v for v in [spaced_reading(question)] if v)  # type: ignore[arg-type]
         with _timed(turn, "input_guard"):
-            decision = screen(text, query_vec, self.rules, self.exemplars, self.settings.clinic, prior)
+            decision = screen(text, query_vec, self.rules, self.exemplars, self.settings.clinic, prior, variants,
+                              self.detectors, safe)
         turn.guards += decision.verdicts
         turn.flags += decision.flags
         if decision.kind in ("crisis", "out_of_scope"):
@@ -113,17 +137,26 @@ class Bot:
         if decision.question != text:  # an injection wrapper was stripped: retrieve on the genuine part
             with _timed(turn, "embed"):
                 query_vec = self.embedder.embed_query(decision.question)
-        turn.retrieved, selection = self._evidence(decision.question, query_vec, turn)
-        if prior and not selection.relevant(self.settings.min_relevance):
-            selection = self._read_as_follow_up(decision.question, prior, turn) or selection
+        topic = None if decision.kind else recognise(decision.question, self.clinic_topics)
+        turn.clinic_topic = topic.label if topic else ""
+        with _timed(turn, "match"):  # the clinic's own practice is never answered by a research card
+            turn.card = CardMatch() if topic else self.matcher.match(decision.question, query_vec)
+        if turn.card.matched:
+            selection = self._card_evidence(turn.card, query_vec)
+        else:
+            turn.retrieved, selection = self._evidence(decision.question, query_vec, turn, clinic_only=topic is not None)
+            if prior and not topic and not selection.relevant(self.settings.min_relevance):
+                selection = self._read_as_follow_up(decision.question, prior, turn) or selection
         with _timed(turn, "compose"):
-            draft = self._draft(decision.kind, decision.message, selection)
+            draft = self._draft(decision.kind, decision.message, selection, decision.question, topic)
         with _timed(turn, "output_guard"):
             draft, verdicts = output_guard(draft, selection.alternates, self.rules, self.templates["disclaimer"])
             turn.guards += verdicts
             turn.flags += [v.name for v in verdicts if v.fired and v.name != "disclaimer"]
             if draft.kind == "answered" and not any(i.role != "balance" for i in draft.items):
                 draft = self._no_answer()
+            if draft.kind == "no_answer" and decision.distress:  # distress never gets a bare "I don't know"
+                return _finish(turn, "crisis", self.templates["check_in"], ["crisis", "check_in"])
             if decision.add_crisis_line:
                 draft.notes.append(self.templates["crisis_line"])
             turn.evidence = draft.items
@@ -152,20 +185,37 @@ class Bot:
             return None
         return check_injection(previous, self.rules.injection)[1] or None
 
-    def _evidence(self, question: str, query_vec: np.ndarray, turn: Turn) -> tuple[list[ScoredChunk], Selection]:
+    def _card_evidence(self, match: CardMatch, query_vec: np.ndarray) -> Selection:
+        """The matched card's reviewed sentences (answer, then balance), scored against the question."""
+        ids = self.data.card_sentences[match.card_id or ""]
+        items = [self.bank.evidence(sid, float(self.bank.vectors[sid] @ query_vec), role)
+                 for role, part in (("answer", "answer"), ("balance", "balance")) for sid in ids[part]]
+        return Selection(items=items, alternates=[], best_dense=match.score, top_score=match.score, from_card=True)
+
+    def _evidence(self, question: str, query_vec: np.ndarray, turn: Turn,
+                  clinic_only: bool = False) -> tuple[list[ScoredChunk], Selection]:
+        """Retrieved chunks and the evidence selected from them; `clinic_only`: only the clinic's own
+        statements may answer (a question about its prices, booking, sessions…)."""
         with _timed(turn, "retrieve"):
             retrieved = self.retriever.retrieve_scored(question, query_vec)
+            if clinic_only:
+                retrieved = [c for c in retrieved if self.docs[c.doc_id].is_clinic_statement]
         with _timed(turn, "select"):
+            turn.question_type = self.question_types.recognise(query_vec)
             return retrieved, select_evidence(question, query_vec, retrieved, self.bank, self.balance_rules,
-                                              self.max_balance, self.settings.min_sentence, self.settings.max_sentences)
+                                              self.max_balance, self.settings.min_sentence, self.settings.max_sentences,
+                                              self.question_types.pattern(turn.question_type))
 
-    def _draft(self, kind: str | None, message: str, selection: Selection) -> Draft:
+    def _draft(self, kind: str | None, message: str, selection: Selection, question: str,
+               topic: ClinicTopic | None) -> Draft:
         relevant = selection.relevant(self.settings.min_relevance)
-        if kind == "needs_clinician":  # general, cited context may follow the referral
-            items = [i.model_copy(update={"role": "context"}) for i in selection.items] if relevant else []
+        if kind == "needs_clinician":  # general, cited context may follow the referral, if it is on the question's topic
+            terms = self.bank.salient_terms(question)
+            items = [i.model_copy(update={"role": "context"}) for i in selection.items
+                     if i.role == "answer" and (selection.from_card or self.bank.shares_topic(terms, i))] if relevant else []
             return draft_answer("needs_clinician", items[:2], lead=message)
         if not relevant:
-            return self._no_answer()
+            return draft_answer("no_answer", [], lead=self.templates[topic.template_key]) if topic else self._no_answer()
         return draft_answer("answered", selection.items, lead=self.templates["answered_lead"])
 
     def _no_answer(self) -> Draft:

@@ -31,7 +31,6 @@ LEXICAL_WEIGHT = 0.15  # weight of the share of the question's salient terms a s
 class BalanceRule:
     name: str
     claim: re.Pattern[str]
-    question: re.Pattern[str] | None
     qualifier: re.Pattern[str]
 
 
@@ -53,10 +52,13 @@ class SentenceBank:
     @classmethod
     def build(cls, sentences: list[Sentence], vectors: np.ndarray, clinic_docs: frozenset[str],
               rules: list[BalanceRule], extra_text: list[str] = (), generic: str = "", topics: str = "",
-              logistics: list[str] = (), never_quoted: str = r"(?!)") -> "SentenceBank":
-        """`never_quoted`: sentences that lean on the one before, or notes for staff (relevance.yaml)."""
+              logistics: list[str] = (), never_quoted: str = r"(?!)",
+              blocked: frozenset[int] = frozenset()) -> "SentenceBank":
+        """`never_quoted`: sentences that lean on the one before, or notes for staff (relevance.yaml).
+        `blocked`: sentences the output guard would drop (an overclaim, a dose, an FDA misstatement): known
+        before any question, they never take an answer or balance slot only to be dropped and replaced."""
         unquotable = re.compile(never_quoted)
-        quotable = [s for s in sentences if not unquotable.search(s.text)]
+        quotable = [s for s in sentences if not unquotable.search(s.text) and s.id not in blocked]
         by_chunk: dict[str, list[int]] = {}
         for s in quotable:
             if len(s.text.split()) >= MIN_SENTENCE_WORDS:
@@ -77,6 +79,10 @@ class SentenceBank:
         logistics = ["clinic logistics"] if any(p.search(question) for p in self.logistics) else []
         return logistics + [t for t in terms if t in self.topics and t not in self.vocabulary]
 
+    def shares_topic(self, terms: list[str], item: Evidence) -> bool:
+        """The item's sentence names at least one of the question's topic words (True when there are none)."""
+        return not terms or bool(self.tokens[item.sentence_id].intersection(terms))
+
     def covers(self, terms: list[str], items: list[Evidence]) -> bool:
         """Every term appears in at least one of the items' sentences (True when there are no terms)."""
         found = frozenset().union(*(self.tokens[e.sentence_id] for e in items))
@@ -95,6 +101,7 @@ class Selection:
     best_dense: float
     top_score: float = 0.0  # the best answer sentence's score
     unknown_terms: tuple[str, ...] = ()  # salient question words the corpus never uses
+    from_card: bool = False  # the items are a reviewed FAQ card's sentences
 
     def relevant(self, min_score: float) -> bool:
         return bool(self.items) and not self.unknown_terms and self.top_score >= min_score
@@ -103,21 +110,22 @@ class Selection:
 def load_rules(path: Path) -> tuple[list[BalanceRule], int]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     flags = re.IGNORECASE
-    rules = [BalanceRule(r["name"], re.compile(r["claim"], flags),
-                         re.compile(r["question"], flags) if r.get("question") else None,
-                         re.compile(r["qualifier"], flags)) for r in raw["rules"]]
+    rules = [BalanceRule(r["name"], re.compile(r["claim"], flags), re.compile(r["qualifier"], flags))
+             for r in raw["rules"]]
     return rules, int(raw.get("max_balance", 2))
 
 
 def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[ScoredChunk], bank: SentenceBank,
                     rules: list[BalanceRule], max_balance: int, min_sentence: float,
-                    max_sentences: int) -> Selection:
+                    max_sentences: int, answers: re.Pattern[str] | None = None) -> Selection:
+    """`answers`: the recognised question type's pattern (bot/qtype.py): when some candidate sentences match
+    it and are relevant enough, only those may answer."""
     best_dense = max((c.dense for c in retrieved if c.dense is not None), default=0.0)
     terms = bank.salient_terms(question)
-    items = _best_sentences(query_vec, terms, retrieved, bank, min_sentence, max_sentences)
+    items = _best_sentences(query_vec, terms, retrieved, bank, min_sentence, max_sentences, answers)
     top_score = items[0].score if items else 0.0
     retrieved_ids = frozenset(c.chunk_id for c in retrieved)
-    items += _balance(question, query_vec, items, bank, rules, max_balance, retrieved_ids)
+    items += _balance(terms, query_vec, items, bank, rules, max_balance, retrieved_ids)
     pool = np.unique(np.concatenate([bank.qualifiers[r.name] for r in rules])) if rules else np.array([], int)
     # a replacement stands in for a dropped sentence, and the output guard drops clinic-article claims
     toward_claims = _toward(query_vec, bank, [e.sentence_id for e in items if e.doc_id in bank.clinic_docs])
@@ -128,7 +136,7 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
 
 
 def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[ScoredChunk], bank: SentenceBank,
-                    min_sentence: float, max_sentences: int) -> list[Evidence]:
+                    min_sentence: float, max_sentences: int, answers: re.Pattern[str] | None = None) -> list[Evidence]:
     top_fused = max((c.fused for c in retrieved), default=1.0) or 1.0
     ids: list[int] = []
     bonus: list[float] = []
@@ -141,6 +149,10 @@ def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[Sco
     cosines = bank.vectors[ids] @ query_vec
     overlap = [len(bank.tokens[i].intersection(terms)) / len(terms) if terms else 0.0 for i in ids]
     scores = cosines + np.array(bonus) + LEXICAL_WEIGHT * np.array(overlap)
+    if answers is not None:  # the question's type: sentences that cannot answer it step aside, if others can
+        fits = np.array([bool(answers.search(bank.sentences[i].text)) for i in ids])
+        if np.any(fits & (scores >= min_sentence)):
+            scores = np.where(fits, scores, -1.0)
     chosen: list[int] = []
     per_doc: dict[str, int] = {}
     for i in np.argsort(-scores):
@@ -161,20 +173,21 @@ def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[Sco
     return [bank.evidence(ids[i], scores[i], "answer") for i in chosen]
 
 
-def _balance(question: str, query_vec: np.ndarray, items: list[Evidence], bank: SentenceBank,
+def _balance(terms: list[str], query_vec: np.ndarray, items: list[Evidence], bank: SentenceBank,
              rules: list[BalanceRule], max_balance: int, retrieved: frozenset[str]) -> list[Evidence]:
-    """For each rule the answer triggers and does not already satisfy, the most relevant qualifier."""
+    """For each rule whose claim a quoted clinic sentence makes, and that no quoted reference already
+    qualifies, the most relevant qualifier that is about the question's topic (shares one of its topic words)."""
     added: list[Evidence] = []
     clinic_items = [e for e in items if e.doc_id in bank.clinic_docs]
     for rule in rules:
         if len(added) == max_balance:
             break
         claims = [e.sentence_id for e in clinic_items if rule.claim.search(e.text)]
-        asked = bool(items) and rule.question is not None and bool(rule.question.search(question))
         satisfied = any(rule.qualifier.search(e.text) and e.doc_id not in bank.clinic_docs for e in items + added)
-        if (claims or asked) and not satisfied:
+        if claims and not satisfied:
             used = {e.sentence_id for e in items + added}
-            pool = np.array([i for i in bank.qualifiers[rule.name] if i not in used], dtype=np.int64)
+            pool = np.array([i for i in bank.qualifiers[rule.name] if i not in used and bank.tokens[i].intersection(terms)],
+                            dtype=np.int64)
             best = _ranked(_toward(query_vec, bank, claims), bank, pool, 1, "balance", retrieved)
             added += [b for b in best if b.score >= MIN_BALANCE
                       and not _redundant(bank, b.sentence_id, [e.sentence_id for e in items + added])]

@@ -29,5 +29,10 @@ def templates(clinic: Clinic, files: tuple[str, ...] = ("templates.yaml", "guard
     return out
 
 
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:  # a placeholder filled later ({topic}) stays as it is
+        return "{" + key + "}"
+
+
 def fill(text: str, clinic: Clinic) -> str:
-    return text.format(clinic_name=clinic.name, contact_line=clinic.contact_line()).strip()
+    return text.format_map(_Keep(clinic_name=clinic.name, contact_line=clinic.contact_line())).strip()

@@ -13,17 +13,18 @@ False
 """
 from __future__ import annotations
 
-from bot.guards.rules import Rule, fold
+from bot.guards.rules import Rule, matching_forms
 from bot.models import GuardVerdict
 
 NAME = "medical_advice"
 
 
-def check_advice(text: str, rules: tuple[Rule, ...]) -> GuardVerdict:
-    folded = fold(text)
+def check_advice(text: str, rules: tuple[Rule, ...], variants: tuple[str, ...] = ()) -> GuardVerdict:
+    """`variants`: other readings of the message (see bot/guards/normalise.py and validate)."""
+    forms = matching_forms(text, variants)
     matched: list[str] = []
     for rule in rules:
-        if rule.name not in matched and rule.matches(folded):
+        if rule.name not in matched and any(rule.matches(f) for f in forms):
             matched.append(rule.name)
     return GuardVerdict(name=NAME, fired=bool(matched), kind="needs_clinician" if matched else None,
                         reason=", ".join(matched) or "none", detail={"matched": matched})

@@ -1,7 +1,8 @@
 """Crisis guard: suicidal or self-harm intent, direct or indirect, for oneself or another person.
 
 Two signals, either is enough:
-1. the lexicon (bot/data/crisis.yaml `patterns`), read on the folded text and on its de-leeted twin;
+1. the lexicon (bot/data/crisis.yaml `patterns`), read on the folded text and on its readings with
+   look-alike letters and leetspeak undone (bot/guards/normalise.py);
 2. similarity to reviewed crisis exemplars, counted only when the message is first-person or about
    another person, reaches the calibrated threshold, and is closer to an exemplar than to every
    contrast example (questions *about* the topic, ordinary treatment questions).
@@ -14,20 +15,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.guards.rules import CrisisRules, ExemplarVectors, fold, nearest, unleet
+from bot.guards.rules import CrisisRules, ExemplarVectors, fold, matching_forms, nearest
 from bot.models import GuardVerdict
 
 NAME = "crisis"
 
 
-def lexicon_hits(folded: str, rules: CrisisRules) -> list[str]:
-    """Names of the pattern groups that match (each group once).
+def lexicon_hits(text: str, rules: CrisisRules, variants: tuple[str, ...] = ()) -> list[str]:
+    """Names of the pattern groups that match any reading of the text or its variants (each group once).
 
     >>> from bot.guards.rules import load_rules
     >>> lexicon_hits("i wanna kms", load_rules().crisis)
     ['slang']
     """
-    forms = {folded, unleet(folded)}
+    forms = matching_forms(text, variants)
     hits: list[str] = []
     for rule in rules.rules:
         if rule.name not in hits and any(rule.matches(f) for f in forms):
@@ -58,16 +59,18 @@ def crisis_in_context(text: str, previous: str | None, rules: CrisisRules) -> st
     prior = fold(previous)
     if rules.topic.search(prior) and rules.disclosure_after_topic.search(fold(text)):
         return "disclosure_after_topic"
-    if len(text.split()) <= REPLY_WORDS and lexicon_hits(prior, rules):
+    if len(text.split()) <= REPLY_WORDS and lexicon_hits(previous, rules):
         return "reply_after_crisis"
     return None
 
 
 def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
-                 vectors: ExemplarVectors | None, previous: str | None = None) -> GuardVerdict:
-    """`previous`: the visitor's message before this one, in a chat (see crisis_in_context)."""
+                 vectors: ExemplarVectors | None, previous: str | None = None,
+                 variants: tuple[str, ...] = ()) -> GuardVerdict:
+    """`previous`: the visitor's message before this one, in a chat (see crisis_in_context). `variants`:
+    other readings of the message (invisible characters read as spaces, from validation)."""
     folded = fold(text)
-    hits = lexicon_hits(folded, rules)
+    hits = lexicon_hits(text, rules, variants)
     if not hits and (in_context := crisis_in_context(text, previous, rules)):
         hits = [in_context]
     personal = bool(rules.personal.search(folded))
@@ -84,3 +87,34 @@ def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
                                                            "suicide topic" if topic else "none")
     return GuardVerdict(name=NAME, fired=fired, kind="crisis" if fired else None, reason=reason,
                         detail={"matched": hits, "personal": personal, "topic": topic, **detail})
+
+
+Level = str  # "crisis" | "check_in" | "concern" | "none"
+
+
+def grade(verdict: GuardVerdict, score: float | None, bars: dict[str, float] | None, safe: bool = False,
+          to_the_bot: bool = False) -> Level:
+    """The graded response to one message: the lexicon (or context, or exemplar similarity) is certain; the
+    learned detector's score can only add. `safe`: the visitor said they are safe after a check-in, so the
+    uncertain band gets the answer with the 988 line instead of a second check-in; a crisis stays a crisis.
+    `to_the_bot`: a question about the bot or an instruction to it (its lexicons fired): the detector alone
+    then adds only the 988 line, since what it learned from says nothing about such messages.
+
+    >>> v = GuardVerdict(name="crisis", fired=False)
+    >>> bars = {"crisis": 0.95, "check_in": 0.6, "concern": 0.3}
+    >>> [grade(v, s, bars) for s in (0.97, 0.7, 0.4, 0.1)]
+    ['crisis', 'check_in', 'concern', 'none']
+    >>> grade(v, 0.7, bars, safe=True), grade(v.model_copy(update={"fired": True}), 0.0, bars, safe=True)
+    ('concern', 'crisis')
+    >>> grade(v, 0.97, bars, to_the_bot=True)
+    'concern'
+    """
+    if verdict.fired:
+        return "crisis"
+    if score is not None and bars and score >= bars["check_in"]:
+        if to_the_bot or (safe and score < bars["crisis"]):
+            return "concern"
+        return "crisis" if score >= bars["crisis"] else "check_in"
+    if (score is not None and bars and score >= bars["concern"]) or verdict.detail.get("concern"):
+        return "concern"
+    return "none"

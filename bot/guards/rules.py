@@ -1,14 +1,11 @@
 """Guard data, loaded once from the reviewed YAML files in bot/data and compiled.
 
-Lexicon patterns are matched against `fold(text)`:
-
->>> fold("I DON’T want to go on… ¿Qué?")
-'i dont want to go on... ¿que?'
+Lexicon patterns are matched against `fold(text)` and, for crisis and advice, its other readings
+(bot/guards/normalise.py).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -19,26 +16,12 @@ import yaml
 
 from bot.config import DATA_DIR
 from bot.embed import Embedder
+from bot.guards.normalise import fold, matching_forms, unleet  # noqa: F401  (re-exported: guards import them from here)
 
-_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
-_COMBINING = re.compile(r"[\u0300-\u036f]")
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
-_LEET = re.compile(r"(?<=[a-z])[0134579@$!](?=[a-z])")
-_LEET_MAP = str.maketrans("0134579@$!", "oieastgasi")
 MAX_FRAGMENT_DEPTH = 3
-REQUIRED_MESSAGES = ("crisis", "needs_clinician", "out_of_scope", "other_language", "about_bot", "injection_refusal",
+REQUIRED_MESSAGES = ("crisis", "check_in", "needs_clinician", "out_of_scope", "other_language", "about_bot", "injection_refusal",
                      "invalid_empty", "invalid_too_long", "invalid_binary", "invalid_no_words")
-
-
-def fold(text: str) -> str:
-    """Matching form: lower case, accents and apostrophes removed, whitespace collapsed."""
-    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.lower())).translate(_APOSTROPHES)
-    return " ".join(text.split())
-
-
-def unleet(folded: str) -> str:
-    """Digits and symbols between letters read as letters: 'k1ll' -> 'kill', 'su!c!de' -> 'suicide'."""
-    return _LEET.sub(lambda m: m.group().translate(_LEET_MAP), folded)
 
 
 @dataclass(frozen=True)
@@ -59,6 +42,7 @@ class CrisisRules:
     topic: re.Pattern[str]
     disclosure_after_topic: re.Pattern[str]
     personal: re.Pattern[str]
+    distress: re.Pattern[str]  # first-person distress: never a bare no-answer or out-of-scope reply
     exemplars: tuple[str, ...]
     contrast: tuple[str, ...]
     threshold: float
@@ -212,7 +196,7 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
                                                                   for name in g.get("other", dict)}),
                              g.number("non_latin_share"))
     crisis = CrisisRules(c.rules("patterns"), c.regex("topic"), c.regex("disclosure_after_topic"), c.regex("personal"),
-                         c.texts("exemplars"), c.texts("contrast"), c.number("similarity.threshold"),
+                         c.regex("distress"), c.texts("exemplars"), c.texts("contrast"), c.number("similarity.threshold"),
                          c.number("similarity.margin"), c.number("similarity.concern"))
     scope = ScopeRules(s.regex("in_scope"), s.regex("off_topic"), s.regex("off_task"), s.regex("about_bot"),
                        s.texts("in_examples"), s.texts("out_examples"), s.number("similarity.margin"))

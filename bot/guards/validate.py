@@ -28,7 +28,10 @@ MESSAGE_KEYS = {
 # Control characters other than ordinary whitespace, lone surrogates, and the replacement character
 # left behind by a failed decoding: signs of binary data, not of a typed question.
 _BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd\ufffe\uffff]")
-_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u2060\ufeff]")  # soft hyphen, zero-width spaces, BOM
+# Invisible characters: every format character (Unicode category Cf: zero-width spaces and joiners,
+# bidirectional marks, word joiner, BOM, soft hyphen, tag characters) and the blank "letters" (Hangul
+# fillers, Mongolian vowel separator). They hide words from the guards ("I\u200bwant\u200bto\u200bdie").
+_BLANK_LETTERS = frozenset("\u115f\u1160\u180e\u3164\uffa0")
 # Markup, removed only to decide whether any words are left: script/style elements with their content,
 # then any tag. "<b>is ketamine safe?</b>" keeps its words; "<script>alert(1)</script>" has none.
 _MARKUP = re.compile(r"<\s*(script|style)\b[^>]*>.*?(<\s*/\s*\1\s*>|$)|</?[a-zA-Z!][^<>]*>", re.IGNORECASE | re.DOTALL)
@@ -65,5 +68,21 @@ def validate(question: object, max_chars: int = MAX_QUESTION_CHARS) -> tuple[Gua
     return GuardVerdict(name=NAME, fired=False, reason="ok", detail={"chars": len(text)}), text
 
 
-def _normalise(text: str) -> str:
-    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
+def _invisible(ch: str) -> bool:
+    return ch in _BLANK_LETTERS or unicodedata.category(ch) == "Cf"
+
+
+def _normalise(text: str, invisible_as: str = "") -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(invisible_as if _invisible(ch) else ch for ch in text).split())
+
+
+def spaced_reading(question: str) -> str | None:
+    """The question with invisible characters read as spaces, when it had any: the guards read it too, since
+    "I\u200bwant\u200bto\u200bdie" hides its words whether the characters stand between words or inside one.
+
+    >>> spaced_reading("I\u200bwant\u200bto\u200bdie"), spaced_reading("no invisible characters") is None
+    ('I want to die', True)
+    """
+    spaced = _normalise(question, " ")
+    return spaced if spaced != _normalise(question) else None

@@ -1,0 +1,136 @@
+"""Learned detectors beside the lexicons: crisis and personal medical advice.
+
+Each is a logistic regression over four kinds of features of one message:
+- the question embedding the pipeline already computed (no second model call);
+- hashed character n-grams (2 to 5, within words) and word n-grams (1 and 2) of the message's plainest
+  reading (folded, look-alikes and leetspeak undone): typos, shorthand and a disclosure inside a longer
+  question, which the one embedding of the whole message smooths over;
+- what the cheap lexicons already say (`lexical_flags`): a personal medical question, a question about the
+  bot, an instruction to the bot, the suicide topic named, first-person wording. They let the detector learn
+  that "cut my dose in half" is a dose question, not self-harm.
+
+The weights are reviewed data (bot/data/detectors.npz, rebuilt by `python -m bot train-guards` from
+bot/data/guard_training/); the thresholds beside them were chosen by leaving whole batches of training
+messages out (docs/guards.md). A detector can only add a crisis, a check-in or a referral, never remove
+what a lexicon found. Pure once loaded: a dot product per detector, well under a millisecond.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from bot.config import DATA_DIR
+from bot.guards.normalise import matching_forms
+
+MODEL_FILE = DATA_DIR / "detectors.npz"
+FEATURE_VERSION = 3
+FLAGS = ("advice", "about_bot", "injection", "suicide_topic", "personal")
+
+
+def lexical_flags(text: str, rules, advice: bool, about: bool, injection: bool) -> np.ndarray:
+    """One 0/1 value per name in FLAGS: the verdicts of the advice, about-the-bot and injection lexicons
+    (computed once by the input guard), and the crisis file's topic and first-person patterns."""
+    folded = matching_forms(text)[0]
+    return np.array([advice, about, injection, bool(rules.crisis.topic.search(folded)),
+                     bool(rules.crisis.personal.search(folded))], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    """Hashed character and word n-grams, each block L2-normalised, in one space of n_features."""
+
+    char_range: tuple[int, int] = (2, 5)
+    word_range: tuple[int, int] = (1, 2)
+    n_features: int = 2 ** 15
+    flags_weight: float = 0.5  # scale of the lexical flags next to the L2-normalised blocks
+
+    def vectorizers(self) -> tuple[HashingVectorizer, HashingVectorizer]:
+        common = dict(n_features=self.n_features, alternate_sign=False, norm="l2", lowercase=False)
+        return (HashingVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_range), **common),
+                HashingVectorizer(analyzer="word", ngram_range=tuple(self.word_range),
+                                  token_pattern=r"(?u)\b\w+\b", **common))
+
+    def transform(self, texts: list[str], flags: np.ndarray, vectorizers: tuple[HashingVectorizer, ...] | None = None):
+        """(len(texts), 2 * n_features + len(FLAGS)) sparse matrix: character block, word block, lexical flags."""
+        from scipy import sparse
+
+        plain = [plain_reading(t) for t in texts]
+        blocks = [v.transform(plain) for v in (vectorizers or self.vectorizers())]
+        return sparse.hstack([*blocks, sparse.csr_matrix(np.atleast_2d(flags) * self.flags_weight)], format="csr")
+
+
+def plain_reading(text: str) -> str:
+    """The reading the n-grams are taken from: folded, look-alike letters and leetspeak undone.
+
+    >>> plain_reading("I W4NT t0 d1e!!")
+    'i want to die!!'
+    """
+    return matching_forms(text)[-1]
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str
+    coef_embedding: np.ndarray  # (embedding dimension,)
+    coef_text: np.ndarray  # (2 * n_features + len(FLAGS),): character block, word block, lexical flags
+    intercept: float
+    thresholds: Mapping[str, float]  # name -> probability at or above which it applies
+
+    def probability(self, indices: np.ndarray, values: np.ndarray, vec: np.ndarray) -> float:
+        z = self.intercept + float(self.coef_embedding @ vec) + float(self.coef_text[indices] @ values)
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+
+@dataclass(frozen=True)
+class Detectors:
+    features: TextFeatures
+    detectors: Mapping[str, Detector]  # "crisis", "advice"
+    meta: Mapping[str, object]  # data hash, batches, training figures
+    _vectorizers: tuple[HashingVectorizer, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_vectorizers", self.features.vectorizers())
+
+    def scores(self, text: str, vec: np.ndarray, flags: np.ndarray) -> dict[str, float]:
+        """Probability from every detector; the n-grams are hashed once and shared. `flags`: lexical_flags."""
+        row = self.features.transform([text], flags, self._vectorizers)
+        return {name: round(d.probability(row.indices, row.data, vec), 4) for name, d in self.detectors.items()}
+
+    def __getitem__(self, name: str) -> Detector:
+        return self.detectors[name]
+
+
+def save(path: Path, features: TextFeatures, detectors: Mapping[str, Detector], meta: Mapping[str, object]) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    header = {"feature_version": FEATURE_VERSION, "features": features.__dict__, "meta": dict(meta), "detectors": {}}
+    for name, d in detectors.items():
+        arrays[f"{name}.embedding"] = d.coef_embedding.astype(np.float32)
+        arrays[f"{name}.text"] = d.coef_text.astype(np.float32)
+        header["detectors"][name] = {"intercept": d.intercept, "thresholds": dict(d.thresholds)}
+    arrays["header"] = np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+
+
+def load(path: Path = MODEL_FILE, model_name: str | None = None) -> Detectors | None:
+    """The trained detectors, or None when none were trained or they were trained on another embedding model
+    than `model_name` (their weights would be meaningless): the lexicons then work alone."""
+    if not path.is_file():
+        return None
+    with np.load(path) as z:
+        header = json.loads(bytes(z["header"]).decode())
+        if header.get("feature_version") != FEATURE_VERSION:
+            raise ValueError(f"{path.name}: feature version {header.get('feature_version')}, expected "
+                             f"{FEATURE_VERSION}; run `python -m bot train-guards`")
+        detectors = {name: Detector(name, z[f"{name}.embedding"], z[f"{name}.text"], float(h["intercept"]),
+                                    dict(h["thresholds"])) for name, h in header["detectors"].items()}
+    if model_name is not None and header["meta"].get("model") != model_name:
+        return None
+    features = {k: tuple(v) if isinstance(v, list) else v for k, v in header["features"].items()}
+    return Detectors(TextFeatures(**features), detectors, header["meta"])

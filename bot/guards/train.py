@@ -1,0 +1,247 @@
+"""`python -m bot train-guards`: fit the learned crisis and advice detectors and choose their thresholds.
+
+Training data: bot/data/guard_training/*.jsonl, one file per independently written batch (its README says how
+they were written and labelled). Every figure here is leave-one-batch-out: a batch is scored by a model fitted
+on the other batches only, because random splits of paraphrase data flatter. Thresholds are chosen on those
+out-of-batch scores, combined with what the lexicons already catch, to meet the targets below; the final
+model is then fitted on every batch. Reproducible: no randomness (deterministic solver, fixed order).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal, Sequence
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
+
+from bot.config import DATA_DIR
+from bot.guards import learned
+
+TRAINING_DIR = DATA_DIR / "guard_training"
+REPORT_FILE = DATA_DIR / "detectors_report.json"
+Label = Literal["crisis", "concern", "advice", "benign"]
+# Chosen once, by leave-one-batch-out average precision on the first five batches, before the sixth was
+# written (docs/guards.md): features (embedding + character + word n-grams) and C among 1, 3 and 10.
+C = 10.0
+# Targets on messages that are not the detector's class, out of batch (the issue's limits with a margin):
+MAX_FALSE_CRISIS = 0.016  # full crisis reply on benign and advice messages (limit 2%; the lexicons use most of it)
+MAX_FALSE_CHECK_IN = 0.035  # check-in on them (limit 5%)
+MAX_FALSE_CONCERN = 0.10  # the 988 line added to an ordinary answer (crisis and check-in included)
+MAX_FALSE_REFERRAL = 0.03  # a referral on a benign question
+
+
+class Example(BaseModel):
+    id: str
+    text: str = Field(min_length=1)
+    label: Label
+    class_: str = Field(alias="class")
+    previous: str | None = None
+    batch: str = ""
+
+
+def load_examples(directory: Path = TRAINING_DIR) -> list[Example]:
+    """Every line of every batch file, checked; a bad line raises ValueError naming file and line."""
+    out: list[Example] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                out.append(Example.model_validate({**json.loads(line), "batch": path.stem}))
+            except (json.JSONDecodeError, ValidationError) as exc:
+                raise ValueError(f"{path.name}:{number}: {exc}") from exc
+    ids = [e.id for e in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError("guard training data: duplicate ids")
+    return out
+
+
+def data_hash(directory: Path = TRAINING_DIR) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.jsonl")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def features(texts: Sequence[str], vectors: np.ndarray, text_features: learned.TextFeatures,
+             flags: np.ndarray) -> sparse.csr_matrix:
+    """[embedding | hashed character n-grams | hashed word n-grams | lexical flags], one row per message."""
+    return sparse.hstack([sparse.csr_matrix(vectors), text_features.transform(list(texts), flags)], format="csr")
+
+
+def fit(x: sparse.csr_matrix, y: np.ndarray, c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000, solver="lbfgs").fit(x, y)
+
+
+def out_of_batch(x: sparse.csr_matrix, y: np.ndarray, batches: np.ndarray, train: np.ndarray, c: float) -> np.ndarray:
+    """Each message's probability from a model fitted without its batch. Every message is scored, also
+    those the detector does not learn from (`train` False)."""
+    scores = np.full(len(y), np.nan)
+    for b in np.unique(batches):
+        fit_rows = train & (batches != b)
+        model = fit(x[fit_rows], y[fit_rows], c)
+        scores[batches == b] = model.predict_proba(x[batches == b])[:, 1]
+    return scores
+
+
+def lowest_threshold(scores: np.ndarray, already: np.ndarray, negatives: np.ndarray, max_rate: float) -> float:
+    """The lowest probability bar at which the share of negatives flagged (by the bar or already by the
+    lexicons) stays within max_rate.
+
+    >>> lowest_threshold(np.array([0.9, 0.2, 0.6, 0.1]), np.zeros(4, bool), np.array([0, 1, 1, 1], bool), 0.34)
+    0.21
+    """
+    for t in np.round(np.arange(0.05, 1.0, 0.01), 2):
+        if np.mean((scores[negatives] >= t) | already[negatives]) <= max_rate:
+            return float(t)
+    return 0.99
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # detector name
+    positive: Callable[[Example], bool]
+    learns_from: Callable[[Example], bool]  # rows the detector is fitted on
+    negative: Callable[[Example], bool]  # rows its false-alarm rates are measured on
+
+
+TARGETS = (
+    Target("crisis", lambda e: e.label == "crisis", lambda e: e.label != "concern",
+           lambda e: e.label in ("benign", "advice")),
+    Target("advice", lambda e: e.label == "advice", lambda e: e.label in ("advice", "benign"),
+           lambda e: e.label == "benign"),
+)
+
+
+def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np.ndarray) -> dict[str, float]:
+    """Bars for one detector, each the lowest that keeps its false-alarm target (see the constants)."""
+    if name == "crisis":
+        crisis = lowest_threshold(scores, lexicon, negatives, MAX_FALSE_CRISIS)
+        full = lexicon | (scores >= crisis)
+        check_in = lowest_threshold(scores, full, negatives, MAX_FALSE_CRISIS + MAX_FALSE_CHECK_IN)
+        concern = lowest_threshold(scores, full, negatives, MAX_FALSE_CONCERN)
+        return {"crisis": crisis, "check_in": min(check_in, crisis), "concern": min(concern, check_in, crisis)}
+    return {"refer": lowest_threshold(scores, lexicon, negatives, MAX_FALSE_REFERRAL)}
+
+
+def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_the_bot: bool = False) -> str:
+    """What the screen does with one message: crisis as bot.guards.crisis.grade decides ('crisis', 'check_in',
+    'concern' or 'none'); advice: 'refer' or 'none'."""
+    if name == "advice":
+        return "refer" if lexicon or score >= bars["refer"] else "none"
+    from bot.guards.crisis import grade
+    from bot.models import GuardVerdict
+
+    return grade(GuardVerdict(name="crisis", fired=bool(lexicon)), float(score), bars, to_the_bot=to_the_bot)
+
+
+def nested_bars(name: str, x: sparse.csr_matrix, y: np.ndarray, batches: np.ndarray, train: np.ndarray,
+                lexicon: np.ndarray, negatives: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per batch, the bars chosen without it: on out-of-batch scores of the other batches only."""
+    out: dict[str, dict[str, float]] = {}
+    for b in np.unique(batches):
+        rest = batches != b
+        inner = out_of_batch(x[rest], y[rest], batches[rest], train[rest], C)
+        out[str(b)] = thresholds(name, inner, lexicon[rest], negatives[rest])
+    return out
+
+
+def rates(decisions: Sequence[str], examples: Sequence[Example], name: str,
+          topic: Sequence[bool] = ()) -> dict[str, float | int]:
+    """The figures the issue sets targets for, over one set of decisions. `topic`: per example, whether the
+    message names suicide or self-harm (the answer then carries the 988 line whatever the decision)."""
+    def share(rows: list[str], hit: Callable[[str], bool]) -> float | None:
+        return round(sum(map(hit, rows)) / len(rows), 4) if rows else None
+    by_label = {lab: [d for d, e in zip(decisions, examples) if e.label == lab] for lab in ("crisis", "concern", "advice", "benign")}
+    if name == "advice":
+        return {"recall": share(by_label["advice"], lambda d: d == "refer"),
+                "false_referrals": share(by_label["benign"], lambda d: d == "refer"), "n": len(by_label["advice"])}
+    others = by_label["benign"] + by_label["advice"]
+    topic = list(topic) or [False] * len(examples)
+    shown = [d != "none" or t for d, t, e in zip(decisions, topic, examples) if e.label == "crisis"]
+    return {"recall": share(by_label["crisis"], lambda d: d in ("crisis", "check_in")),
+            "988_shown": round(sum(shown) / len(shown), 4) if shown else None,
+            "full_crisis_recall": share(by_label["crisis"], lambda d: d == "crisis"),
+            "false_crisis": share(others, lambda d: d == "crisis"),
+            "false_check_in": share(others, lambda d: d == "check_in"),
+            "concern_checked_in": share(by_label["concern"], lambda d: d in ("crisis", "check_in")),
+            "n": len(by_label["crisis"])}
+
+
+def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: Path = learned.MODEL_FILE,
+        report_file: Path = REPORT_FILE, progress: Callable[[str], None] = print) -> dict:
+    """Fit both detectors on every batch, write the weights and a leave-one-batch-out report; return it."""
+    from sklearn.metrics import roc_curve
+
+    from bot.guards.about import check_about
+    from bot.guards.advice import check_advice
+    from bot.guards.crisis import check_crisis
+    from bot.guards.injection import check_injection
+    from bot.guards.normalise import fold
+
+    examples = load_examples(directory)
+    if len({e.batch for e in examples}) < 3:
+        raise ValueError(f"{directory}: need at least 3 independent batches to leave one out")
+    progress(f"guard training: {len(examples)} messages in {len({e.batch for e in examples})} batches; embedding ...")
+    vectors = np.asarray(embedder.embed_batch([e.text for e in examples]), dtype=np.float32)
+    text_features = learned.TextFeatures()
+    flags = np.array([learned.lexical_flags(e.text, rules, check_advice(e.text, rules.advice).fired,
+                                            check_about(e.text, rules.scope).fired,
+                                            check_injection(e.text, rules.injection)[0].fired) for e in examples])
+    x = features([e.text for e in examples], vectors, text_features, flags)
+    to_bot = (flags[:, learned.FLAGS.index("about_bot")] + flags[:, learned.FLAGS.index("injection")]) > 0
+    batches = np.array([e.batch for e in examples])
+    topic = [bool(rules.crisis.topic.search(fold(e.text))) for e in examples]
+    lexicon = {"crisis": np.array([check_crisis(e.text, v, rules.crisis, exemplars, e.previous).fired
+                                   for e, v in zip(examples, vectors)]),
+               "advice": np.array([check_advice(e.text, rules.advice).fired for e in examples])}
+    detectors: dict[str, learned.Detector] = {}
+    report: dict = {"data_hash": data_hash(directory), "messages": len(examples), "C": C,
+                    "batches": sorted(set(batches.tolist())), "detectors": {}, "examples": []}
+    scored: dict[str, np.ndarray] = {}
+    for t in TARGETS:
+        progress(f"  {t.name}: leave-one-batch-out ...")
+        y = np.array([t.positive(e) for e in examples])
+        train = np.array([t.learns_from(e) for e in examples])
+        negatives = np.array([t.negative(e) for e in examples])
+        oob = out_of_batch(x, y, batches, train, C)
+        bars = thresholds(t.name, oob, lexicon[t.name], negatives)
+        per_batch = nested_bars(t.name, x, y, batches, train, lexicon[t.name], negatives)
+        model = fit(x[train], y[train], C)
+        coef = model.coef_[0]
+        detectors[t.name] = learned.Detector(t.name, coef[: vectors.shape[1]], coef[vectors.shape[1]:],
+                                             float(model.intercept_[0]), bars)
+        in_sample = model.predict_proba(x)[:, 1]
+        lobo = [decide(t.name, s, lex, per_batch[b], bot) for s, lex, b, bot in zip(oob, lexicon[t.name], batches, to_bot)]
+        fitted = [decide(t.name, s, lex, bars, bot) for s, lex, bot in zip(in_sample, lexicon[t.name], to_bot)]
+        lexicon_only = [decide(t.name, 0.0, lex, {k: 2.0 for k in bars}) for lex in lexicon[t.name]]
+        rows = negatives | y
+        fpr, tpr, cut = roc_curve(y[rows], oob[rows])
+        keep = np.unique(np.linspace(0, len(fpr) - 1, 60).astype(int))
+        report["detectors"][t.name] = {
+            "bars": bars, "bars_per_left_out_batch": per_batch,
+            "average_precision_left_out": round(float(average_precision_score(y[rows], oob[rows])), 4),
+            "left_out": rates(lobo, examples, t.name, topic),
+            "left_out_per_batch": {b: rates([d for d, bb in zip(lobo, batches) if bb == b],
+                                            [e for e in examples if e.batch == b], t.name,
+                                            [tp for tp, bb in zip(topic, batches) if bb == b]) for b in report["batches"]},
+            "training_set": rates(fitted, examples, t.name, topic),
+            "lexicon_only": rates(lexicon_only, examples, t.name, topic),
+            "roc_left_out": [[round(float(fpr[i]), 4), round(float(tpr[i]), 4), round(float(min(cut[i], 1.0)), 4)] for i in keep],
+        }
+        scored[t.name] = np.round(oob, 4)
+        scored[f"{t.name}_decision"] = np.array(lobo)
+    report["examples"] = [{"id": e.id, "batch": e.batch, "label": e.label, "class": e.class_,
+                           "crisis": float(scored["crisis"][i]), "crisis_decision": str(scored["crisis_decision"][i]),
+                           "advice": None if np.isnan(scored["advice"][i]) else float(scored["advice"][i]),
+                           "advice_decision": str(scored["advice_decision"][i])} for i, e in enumerate(examples)]
+    learned.save(model_file, text_features, detectors, {"data_hash": report["data_hash"], "messages": len(examples),
+                                                "batches": report["batches"], "model": embedder.name})
+    report_file.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return report

@@ -1,0 +1,74 @@
+"""Match stage: the visitor's question against the questions of the FAQ answer cards (bot/cards.py).
+
+The score of a card is its best question's cosine to the one question embedding, plus a small weight
+times the share of the visitor's topic words that question contains (words the embedding can blur: "bladder",
+"Spravato"). A card answers only when its score clears a threshold AND beats the runner-up card by a
+margin; otherwise the question falls through to retrieval. Threshold, margin and weight are calibrated on
+paraphrases written apart from the cards (docs/cards.md). Pure once built.
+
+    >>> import numpy as np
+    >>> from bot.cards import Card
+    >>> def card(i, q): return Card(id=i, topic=i, questions=[q] * 7, answer=[{"doc": "d", "text": "t"}],
+    ...                             reviewed_by="r", last_reviewed="2026-11-30")
+    >>> m = CardMatcher.build([card("a", "what is kap"), card("b", "is it safe")], np.eye(14, 4)[[0]*7 + [1]*7],
+    ...                       np.array([0]*7 + [1]*7), threshold=0.8, margin=0.1, lexical_weight=0.0)
+    >>> found = m.match("what is kap", np.array([1.0, 0, 0, 0]))
+    >>> found.card_id, found.matched, found.runner_up
+    ('a', True, 'b')
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.cards import Card
+from bot.models import CardMatch
+from bot.retrieve import tokenize
+
+
+@dataclass(frozen=True)
+class CardMatcher:
+    cards: list[Card]
+    vectors: np.ndarray  # one row per card question, L2-normalised
+    owner: np.ndarray  # row -> card index
+    tokens: list[frozenset[str]]  # row -> its words (bot.retrieve.tokenize)
+    threshold: float
+    margin: float
+    lexical_weight: float
+
+    @classmethod
+    def build(cls, cards: list[Card], vectors: np.ndarray, owner: np.ndarray, threshold: float, margin: float,
+              lexical_weight: float) -> "CardMatcher":
+        questions = [q for c in cards for q in c.questions]
+        return cls(cards, vectors, owner, [frozenset(tokenize(q)) for q in questions], threshold, margin, lexical_weight)
+
+    def scores(self, question: str, query_vec: np.ndarray) -> np.ndarray:
+        """Per card: the best score over its questions (empty when there are no cards)."""
+        if not self.cards:
+            return np.zeros(0)
+        row_scores = self.vectors @ query_vec
+        if self.lexical_weight:
+            terms = frozenset(tokenize(question))
+            if terms:
+                row_scores = row_scores + self.lexical_weight * np.array([len(terms & t) / len(terms) for t in self.tokens])
+        best = np.full(len(self.cards), -np.inf)
+        np.maximum.at(best, self.owner, row_scores)
+        return best
+
+    def match(self, question: str, query_vec: np.ndarray) -> CardMatch:
+        per_card = self.scores(question, query_vec)
+        if per_card.size == 0:
+            return CardMatch()
+        order = np.argsort(-per_card)
+        top = int(order[0])
+        second = int(order[1]) if len(order) > 1 else None
+        score = float(per_card[top])
+        runner = float(per_card[second]) if second is not None else 0.0
+        matched = score >= self.threshold and score - runner >= self.margin
+        return CardMatch(card_id=self.cards[top].id, score=round(score, 4), matched=matched,
+                         runner_up=self.cards[second].id if second is not None else None,
+                         runner_up_score=round(runner, 4))
+
+    def card(self, card_id: str) -> Card:
+        return next(c for c in self.cards if c.id == card_id)
