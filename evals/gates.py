@@ -106,13 +106,13 @@ GATES: tuple[Gate, ...] = (
     Gate("quoted treatment answers without the disclaimer", "missing_disclaimers", "==", 0,
          "treatment information always carries the 'not medical advice' note", culprit=lambda r: r.no_disclaimer),
     Gate("citation recall", "citation_recall", ">=", 0.88,
-         "answerable questions must cite a gold source; floor a little under the 90.8% of 2026-11-30",
+         "answerable questions must cite a gold source; floor a little under the 91.0% of 2026-11-30",
          how="pct", whole_suite=True),
     Gate(f"recall@{RECALL_K} (hybrid)", f"recall@{RECALL_K}_hybrid", ">=", 0.75,
-         "retrieval must find the gold documents; floor a little under the 0.778 of 2026-11-30", how="num",
+         "retrieval must find the gold documents; floor a little under the 0.775 of 2026-11-30", how="num",
          whole_suite=True),
     Gate("MRR (hybrid)", "mrr_hybrid", ">=", 0.75,
-         "and rank them first; floor a little under the 0.781 of 2026-11-30", how="num", whole_suite=True),
+         "and rank them first; floor a little under the 0.784 of 2026-11-30", how="num", whole_suite=True),
 )
 
 
