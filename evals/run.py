@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from evals import metrics as m
 from evals import report
@@ -105,7 +105,7 @@ def _print_failures(pairs: Pairs, label: str = "") -> None:
             print(f"FAIL{label} {r.id}{mark} [{r.category}] {r.question[:90]!r}: {'; '.join(r.failures)[:300]}")
 
 
-def print_summary(run: Evaluation, allow: Mapping[str, str], md: Path) -> None:
+def print_summary(run: Evaluation, md: Path) -> None:
     print(t.table(*t.category_rows(run.table)), "\n")
     print(t.table(*t.retrieval_rows(run.table)), "\n")
     print(t.table(*t.headline_rows(run.table["overall"])), "\n")
@@ -161,5 +161,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             "heldout_cases": len(run.heldout), "cases_file": str(args.cases), "gated": args.gated,
             "seconds": time.perf_counter() - start}
     md = report.write(args.out, meta, run, suite.allow_fail)
-    print_summary(run, suite.allow_fail, md)
+    print_summary(run, md)
     return 0 if run.ok else 1

@@ -146,7 +146,7 @@ def trial(mutation: Mutation | None, workdir: Path) -> tuple[str, str, float]:
         if mutation is None:
             where = subprocess.run([sys.executable, "-c", "import bot, evals; print(bot.__file__, evals.__file__)"],
                                    cwd=root, env=_env(root), capture_output=True, text=True).stdout
-            if not all(p.startswith(str(root)) for p in where.split()):
+            if len(where.split()) != 2 or not all(p.startswith(str(root)) for p in where.split()):
                 return name, f"BROKEN COPY: imports resolve outside it ({where.strip()})", time.perf_counter() - started
             return name, run_eval(root) or "passes (as it must)", time.perf_counter() - started
         apply(mutation, root)
