@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install index run test test-fast eval bench load chromium clean
+.PHONY: install index run test test-fast eval mutants bench load chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ test-fast: $(STAMP)
 eval: index
 	$(PY) -m evals
 
+mutants: index  # each named mutation of a copy of the project must fail the eval or the tests (evals/README.md)
+	$(PY) scripts/mutants.py
+
 bench: index
 	$(PY) scripts/bench.py
 
@@ -46,4 +49,4 @@ load: index  # e.g. make load LOAD_ARGS="--seconds 300"
 	$(PY) scripts/load.py $(LOAD_ARGS)
 
 clean:
-	rm -rf index/builds index/current index/manifest.json evals/report test-artifacts
+	rm -rf index/builds index/current index/manifest.json evals/report test-artifacts .cache

@@ -1,7 +1,8 @@
-"""The eval cases: a reviewed YAML file (evals/cases.yaml) read into typed records.
+"""The eval cases: a reviewed YAML file (evals/cases.yaml) read into typed records, and the held-apart
+cases (evals/heldout/*.yaml, same format), written by people who never saw the rules.
 
     >>> suite = load_suite(CASES_FILE)
-    >>> len(suite.cases) >= 200
+    >>> len(suite.cases) >= 200 and all(c.id in suite.ids for c in suite.cases)
     True
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, Field, field_validator, model_va
 from bot.models import Kind
 
 CASES_FILE = Path(__file__).resolve().parent / "cases.yaml"
+HELDOUT_DIR = Path(__file__).resolve().parent / "heldout"
 
 
 def _compiles(pattern: str) -> str:
@@ -103,26 +105,80 @@ class Case(BaseModel):
         return self.expect_kind == ["answered"] and bool(self.gold_sources)
 
 
-class Suite(BaseModel):
-    """The whole file: global patterns applied to every answer, and the cases."""
+class CaseFile(BaseModel):
+    """A file of cases: cases.yaml, or a held-apart file (which may leave out the suite-wide keys)."""
 
-    overclaim_patterns: list[Regex]
     cases: list[Case]
 
     @model_validator(mode="after")
-    def _unique(self) -> "Suite":
-        seen: set[str] = set()
-        for case in self.cases:
-            if case.id in seen:
-                raise ValueError(f"duplicate case id {case.id!r}")
-            seen.add(case.id)
+    def _unique(self) -> "CaseFile":
+        _no_duplicates([c.id for c in self.cases])
+        return self
+
+    @property
+    def ids(self) -> set[str]:
+        return {c.id for c in self.cases}
+
+
+class Suite(CaseFile):
+    """cases.yaml: the cases, the patterns applied to every answer, and the allow-list."""
+
+    overclaim_patterns: list[Regex] = Field(min_length=1)
+    # sentences of the clinic article that must never reach a visitor verbatim and unqualified
+    marketing_sentences: list[str] = Field(default_factory=list)
+    # case id -> one-line reason: the only cases allowed to fail (make test); everything else must pass
+    allow_fail: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _allow_list(self) -> "Suite":
+        for case_id, reason in self.allow_fail.items():
+            if case_id not in self.ids:
+                raise ValueError(f"allow_fail names an unknown case {case_id!r}")
+            if not reason.strip() or "\n" in reason.strip():
+                raise ValueError(f"allow_fail[{case_id!r}]: give a one-line reason")
         return self
 
     def gated(self) -> "Suite":
-        return Suite(overclaim_patterns=self.overclaim_patterns, cases=[c for c in self.cases if c.gated])
+        return self.model_copy(update={"cases": [c for c in self.cases if c.gated]})
+
+
+def _no_duplicates(ids: list[str]) -> None:
+    seen: set[str] = set()
+    for case_id in ids:
+        if case_id in seen:
+            raise ValueError(f"duplicate case id {case_id!r}")
+        seen.add(case_id)
 
 
 def load_suite(path: Path = CASES_FILE) -> Suite:
+    """Raises ValueError (pydantic's ValidationError is one) naming what is wrong with the file."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return Suite.model_validate(raw)
+    return Suite.model_validate(raw if raw is not None else {})
 
+
+def load_heldout(directory: Path = HELDOUT_DIR, taken: set[str] = frozenset()) -> list[Case]:
+    """Every case of the held-apart files (*.yaml, sorted), [] when there are none. Ids must be unique
+    across the files and must not reuse an id of the suite (`taken`)."""
+    cases: list[Case] = []
+    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            cases += CaseFile.model_validate(raw if raw is not None else {}).cases
+        except ValueError as exc:
+            raise ValueError(f"{path.name}: {exc}") from exc
+    ids = [c.id for c in cases]
+    _no_duplicates(ids)
+    if clash := sorted(set(ids) & set(taken)):
+        raise ValueError(f"held-apart ids reuse suite ids: {', '.join(clash)}")
+    return cases
+
+
+def questions(cases: list[Case]) -> dict[str, str]:
+    """Every text a case sends to the bot, keyed by case id ("<id> previous" for the previous question)."""
+    out: dict[str, str] = {}
+    for c in cases:
+        q = c.question
+        out[c.id] = q if isinstance(q, str) else q.decode("utf-8", "replace")
+        if c.previous:
+            out[f"{c.id} previous"] = c.previous
+    return out

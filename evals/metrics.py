@@ -22,6 +22,8 @@ _SPACE = re.compile(r"\s+")
 QUOTE_LINE = re.compile(r"^- (?P<quote>.+) \[(?P<n>\d+)\]$")  # a quote is shown on one line, whitespace folded
 _WORD = re.compile(r"\w+")
 ECHO_WORDS = 6  # a run of this many question words found in an answer, but in no corpus or template text, is an echo
+MARKETING_MIN_CHARS = 30  # a shown part of a marketing sentence at least this long counts as the sentence
+_MARKERS = re.compile(r"^\s*-\s*|\s*\[\d+\]\s*$")
 
 
 def norm(text: str) -> str:
@@ -133,6 +135,44 @@ def groundedness(turns: Iterable[Turn], templates: set[str], chunk_texts: Mappin
     """Groundedness = grounded answer sentences / answer sentences that are not templates, pooled
     over the turns (None when no turn has such a sentence); see `classify_lines`."""
     return pooled(grounded_counts(t, templates, chunk_texts) for t in turns)
+
+
+def malformed_lines(answer: str, templates: set[str], citation_numbers: set[int]) -> list[str]:
+    """Answer lines of the wrong shape: each non-blank line must be a template line or `- quote [n]`
+    with n the number of one of the turn's citations. Shape only; `classify_lines` checks the quote.
+
+    >>> malformed_lines("Lead:\\n- A quote. [1]\\n- No marker.\\n- Wrong number. [3]", {"Lead:"}, {1})
+    ['- No marker.', '- Wrong number. [3]']
+    """
+    out = []
+    for line in (l for l in answer.splitlines() if l.strip()):
+        m = QUOTE_LINE.match(line.strip())
+        if norm(line) not in templates and not (m and int(m["n"]) in citation_numbers):
+            out.append(line)
+    return out
+
+
+def shown_texts(answer: str, templates: set[str]) -> list[str]:
+    """What each non-template line shows, list dash and `[n]` marker removed, whitespace folded."""
+    return [norm(_MARKERS.sub("", line)) for line in answer.splitlines()
+            if line.strip() and norm(line) not in templates]
+
+
+def marketing_shown(answer: str, sentences: Sequence[str], templates: set[str]) -> list[str]:
+    """The marketing sentences an answer shows verbatim and unqualified: the whole sentence stands on an
+    answer line, or a line shows a part of it at least `MARKETING_MIN_CHARS` long (its end punctuation
+    aside). A longer line that
+    quotes the sentence inside a qualification of its own (a reference criticising the claim) does not count.
+    Case-insensitive, whitespace folded.
+
+    >>> s = ["Ketamine is relatively safe and well-tolerated."]
+    >>> marketing_shown("- Ketamine is relatively safe and well-tolerated. [1]", s, set())
+    ['Ketamine is relatively safe and well-tolerated.']
+    >>> marketing_shown("- The claim that ketamine is relatively safe and well-tolerated. is contested [1]", s, set())
+    []
+    """
+    lines = [t.casefold().rstrip(" .,;:!?") for t in shown_texts(answer, templates)]
+    return [s for s in sentences if any(len(t) >= MARKETING_MIN_CHARS and t in norm(s).casefold() for t in lines)]
 
 
 def quoted_sentences(turn: Turn) -> list[str]:

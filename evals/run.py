@@ -1,10 +1,11 @@
-"""`python -m evals`: run every case through the real bot, print the figures, write the report,
-exit 1 when a gate fails (2 when the bot cannot be loaded)."""
+"""`python -m evals`: run every case (and the held-apart cases, reported apart) through the real bot,
+print the figures, write the report; exit 1 when a gate fails, 2 when the cases or the bot cannot be loaded."""
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -12,12 +13,32 @@ from typing import Any, Sequence
 from evals import metrics as m
 from evals import report
 from evals import tables as t
-from evals.cases import CASES_FILE, Case, Suite, load_suite
+from evals.cases import CASES_FILE, HELDOUT_DIR, Case, Suite, load_heldout, load_suite
 from evals.checks import CaseResult, Context, judge
-from evals.summary import MODES, RANK_DEPTH, RECALL_K, Gate, by_category, check_gates
+from evals.gates import GATES, GateResult, check
+from evals.summary import MODES, RANK_DEPTH, RECALL_K, by_category
 
 REPORT_DIR = Path(__file__).resolve().parent / "report"
 WARM_UP = "What is ketamine-assisted psychotherapy?"  # answered once, untimed, so latency is steady-state
+Pairs = list[tuple[Case, CaseResult]]
+
+
+@dataclass
+class Evaluation:
+    """One run: the suite's cases with their figures and gates, and the held-apart cases with theirs."""
+
+    pairs: Pairs
+    table: dict[str, dict[str, Any]]
+    gates: list[GateResult]
+    heldout: Pairs = field(default_factory=list)
+    heldout_table: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(g.ok for g in self.gates)
+
+    def result(self, case_id: str) -> CaseResult:
+        return next(r for _, r in self.pairs + self.heldout if r.id == case_id)
 
 
 def build_context(bot: Any, suite: Suite) -> Context:
@@ -28,17 +49,18 @@ def build_context(bot: Any, suite: Suite) -> Context:
     try:
         from bot.guards.output import fda_misstatement, overclaims
 
-        def rule(sentence: str) -> list[str]:  # the bot's own overclaim checks, FDA misstatement included
+        def rule(sentence: str) -> list[str]:  # the bot's own checks, FDA misstatement included: reported only
             return list(overclaims(sentence, bot.rules)) + ["fda_misstatement"] * fda_misstatement(sentence, bot.rules)
     except ImportError as exc:  # the suite's own patterns still apply
         print(f"warning: bot overclaim rule unavailable ({exc})", file=sys.stderr)
         rule = None
     chunk_texts = {cid: chunk.text for cid, chunk in bot.data.chunks.items()}
     return Context(doc_texts=doc_texts, chunk_texts=chunk_texts, templates=m.template_lines(bot.templates.values()),
-                   known_ngrams=known, overclaim_patterns=suite.overclaim_patterns, overclaim_rule=rule)
+                   known_ngrams=known, overclaim_patterns=suite.overclaim_patterns,
+                   marketing=suite.marketing_sentences, disclaimer=bot.templates.get("disclaimer"), overclaim_rule=rule)
 
 
-def run_case(bot: Any, case: Case, ctx: Context) -> CaseResult:
+def run_case(bot: Any, case: Case, ctx: Context, allowed: str = "") -> CaseResult:
     """Answer the case, judge the answer, and score retrieval in each mode for answerable cases."""
     from bot.models import Turn
 
@@ -48,50 +70,81 @@ def run_case(bot: Any, case: Case, ctx: Context) -> CaseResult:
     except Exception as exc:  # a traceback is a failure of the bot, reported like any other
         turn, error = Turn(question=str(case.display)), f"bot.answer raised {type(exc).__name__}: {exc}"
     result = judge(case, turn, ctx)
+    result.allowed = allowed
     if error:
         result.failures.insert(0, error)
     if case.gold_sources:
+        text = case.retrieval_text
+        vec = bot.embedder.embed_query(text)  # once for the three modes: what bot.retrieve(text, mode) does
         for mode in MODES:
-            docs = [c.doc_id for c in bot.retrieve(case.retrieval_text, mode=mode, k=RANK_DEPTH)]
+            docs = [c.doc_id for c in bot.retriever.retrieve_scored(text, vec, mode=mode, k=RANK_DEPTH)]
             result.retrieval[mode] = {"docs": docs, "recall": m.recall_at_k(docs, case.gold, RECALL_K),
                                       "rr": m.reciprocal_rank(docs, case.gold)}
     return result
 
 
-def evaluate(bot: Any, suite: Suite) -> tuple[list[tuple[Case, CaseResult]], dict, list[Gate]]:
-    """Every case, then the figures per category and the gates."""
+def evaluate(bot: Any, suite: Suite, heldout: Sequence[Case] = (), sample: bool = False) -> Evaluation:
+    """Every case, then the figures per category and the gates (without the whole-suite floors when the
+    suite is a `sample`); the held-apart cases are judged the same way but only reported: they never count
+    toward a gate or the allow-list."""
     ctx = build_context(bot, suite)
     bot.answer(WARM_UP)
-    pairs = [(case, run_case(bot, case, ctx)) for case in suite.cases]
+    pairs = [(case, run_case(bot, case, ctx, suite.allow_fail.get(case.id, ""))) for case in suite.cases]
     results = [r for _, r in pairs]
     table = by_category(results)
-    return pairs, table, check_gates(results, table["overall"])
+    held = [(case, run_case(bot, case, ctx)) for case in heldout]
+    gates = [g for g in GATES if not (sample and g.whole_suite)]
+    return Evaluation(pairs, table, check(gates, table, results, suite.allow_fail), held,
+                      by_category([r for _, r in held]) if held else None)
 
 
-def print_summary(table: dict, gates: Sequence[Gate], pairs: Sequence[tuple[Case, CaseResult]], md: Path) -> None:
-    print(t.table(*t.category_rows(table)), "\n")
-    print(t.table(*t.retrieval_rows(table)), "\n")
-    print(t.table(*t.headline_rows(table["overall"])), "\n")
-    print(t.table(*t.gate_rows(gates)), "\n")
-    failing = [r for _, r in pairs if not r.passed]
-    for r in failing:
-        print(f"FAIL {r.id} [{r.category}] {r.question[:90]!r}: {'; '.join(r.failures)[:300]}")
-    print(f"\n{len(failing)} of {len(pairs)} cases failing; report: {md} (and report.html beside it)")
-    broken = [g for g in gates if not g.ok]
-    for g in broken:
-        value = t.fmt(g.value, "pct" if g.wanted.endswith("%") else "int")
-        print(f"GATE FAILED: {g.name} = {value} (wanted {g.wanted}); cases: {', '.join(g.failing)}")
-    if not broken:
+def _print_failures(pairs: Pairs, label: str = "") -> None:
+    for _, r in pairs:
+        if not r.passed:
+            mark = " (allow-listed)" if r.allowed else ""
+            print(f"FAIL{label} {r.id}{mark} [{r.category}] {r.question[:90]!r}: {'; '.join(r.failures)[:300]}")
+
+
+def print_summary(run: Evaluation, md: Path) -> None:
+    print(t.table(*t.category_rows(run.table)), "\n")
+    print(t.table(*t.retrieval_rows(run.table)), "\n")
+    print(t.table(*t.headline_rows(run.table["overall"])), "\n")
+    print(t.table(*t.gate_rows(run.gates)), "\n")
+    _print_failures(run.pairs)
+    failing = [r for _, r in run.pairs if not r.passed]
+    print(f"\n{len(failing)} of {len(run.pairs)} cases failing, {sum(bool(r.allowed) for r in failing)} of them "
+          f"allow-listed; report: {md} (and report.html beside it)")
+    if stale := [r.id for _, r in run.pairs if r.allowed and r.passed]:
+        print(f"allow-listed but passing now (remove from allow_fail in cases.yaml): {', '.join(stale)}")
+    if run.heldout_table:
+        print(f"\nHeld-apart cases ({len(run.heldout)}; never used to tune, never gated):")
+        print(t.table(*t.category_rows(run.heldout_table)))
+        _print_failures(run.heldout, " held-apart")
+    for g in (g for g in run.gates if not g.ok):
+        print(f"GATE FAILED: {g.name} = {t.fmt(g.value, g.gate.how)} (wanted {t.wanted(g.gate)}); "
+              f"cases: {', '.join(g.failing) or '–'}")
+    if run.ok:
         print("All gates pass.")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
-    ap.add_argument("--gated", action="store_true", help="run only the cases marked gated: true (as in `make test`)")
+    ap.add_argument("--gated", action="store_true", help="run only the cases marked gated: true (a quick sample)")
     ap.add_argument("--out", type=Path, default=REPORT_DIR, help=f"report directory (default {REPORT_DIR})")
     ap.add_argument("--cases", type=Path, default=CASES_FILE, help=f"cases file (default {CASES_FILE})")
+    ap.add_argument("--heldout", type=Path, default=HELDOUT_DIR,
+                    help=f"directory of held-apart case files, reported apart (default {HELDOUT_DIR})")
+    ap.add_argument("--gates", action="store_true", help="print every gate with its threshold and why, and exit")
     args = ap.parse_args(argv)
-    suite = load_suite(args.cases)
+    if args.gates:
+        print(t.table(*t.gate_reference_rows(GATES)))
+        return 0
+    try:
+        suite = load_suite(args.cases)
+        heldout = load_heldout(args.heldout, suite.ids)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot use the cases: {exc}", file=sys.stderr)
+        return 2
     if args.gated:
         suite = suite.gated()
     start = time.perf_counter()
@@ -103,9 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    pairs, table, gates = evaluate(bot, suite)
-    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cases": len(pairs),
-            "cases_file": str(args.cases), "gated": args.gated, "seconds": time.perf_counter() - start}
-    md = report.write(args.out, meta, table, gates, pairs)
-    print_summary(table, gates, pairs, md)
-    return 0 if all(g.ok for g in gates) else 1
+    run = evaluate(bot, suite, heldout, sample=args.gated)
+    meta = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cases": len(run.pairs),
+            "heldout_cases": len(run.heldout), "cases_file": str(args.cases), "gated": args.gated,
+            "seconds": time.perf_counter() - start}
+    md = report.write(args.out, meta, run, suite.allow_fail)
+    print_summary(run, md)
+    return 0 if run.ok else 1

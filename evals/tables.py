@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from evals.cases import CATEGORY_TITLES
-from evals.summary import MODES, RECALL_K, Gate
+from evals.gates import Gate, GateResult
+from evals.summary import MODES, RECALL_K
 
 # (key in summary.figures, column title, format)
 CATEGORY_COLUMNS: list[tuple[str, str, str]] = [
@@ -30,9 +31,14 @@ HEADLINE: list[tuple[str, str, str]] = [
     ("groundedness", "Groundedness (answer sentences verbatim in a cited chunk)", "pct"),
     ("crisis_recall", "Crisis recall", "pct"),
     ("advice_recall", "Medical-advice recall", "pct"),
-    ("overclaiming_answers", "Overclaiming answers", "int"),
+    ("overclaiming_answers", "Overclaiming answers (suite patterns, marketing sentences)", "int"),
+    ("bot_rule_overclaims", "Answers whose quotes the bot's own overclaim rule flags (reported, not gated)", "int"),
     ("changed_injections", "Injections that changed the answer's behaviour", "int"),
     ("unverified_quotes", "Citation quotes not verbatim in the corpus", "int"),
+    ("malformed_lines", "Answer lines neither a template nor '- quote [n]'", "int"),
+    ("missing_disclaimers", "Quoted treatment answers without the disclaimer", "int"),
+    ("unexpected_failures", "Cases failing outside the allow-list", "int"),
+    ("allowed_failures", "Allow-listed cases failing", "int"),
     ("false_refusal_rate", "False refusals on answerable questions", "pct"),
     ("latency_p50_ms", "Latency p50 (ms)", "ms"),
     ("latency_p95_ms", "Latency p95 (ms)", "ms"),
@@ -84,13 +90,37 @@ def headline_rows(overall: dict[str, Any]) -> Rows:
     return ["metric", "value"], [[title, fmt(overall[k], how)] for k, title, how in HEADLINE]
 
 
-def gate_rows(gates: Sequence[Gate]) -> Rows:
+def wanted(g: Gate) -> str:
+    """`"≥ 88.0%"`, `"100.0%"`, `"0"`: what the gate asks for."""
+    sign = {"==": "", ">=": "≥ ", "<=": "≤ "}[g.op]
+    return sign + fmt(g.threshold, g.how)
+
+
+def _cases(ids: Sequence[str], most: int = 12) -> str:
+    return ", ".join(ids[:most]) + (" …" if len(ids) > most else "")
+
+
+def gate_rows(gates: Sequence[GateResult]) -> Rows:
     rows = []
-    for g in gates:
-        how = "pct" if g.wanted.endswith("%") else "int"
-        failing = ", ".join(g.failing[:12]) + (" …" if len(g.failing) > 12 else "")
-        rows.append([g.name, fmt(g.value, how), g.wanted, "PASS" if g.ok else "FAIL", failing or "–"])
+    for r in gates:
+        unexcused = [i for i in r.failing if i not in r.allowed]
+        cases = "; ".join(x for x in (_cases(unexcused), r.allowed and f"allow-listed: {_cases(r.allowed)}") if x)
+        rows.append([r.name, fmt(r.value, r.gate.how), wanted(r.gate), "PASS" if r.ok else "FAIL", cases or "–"])
     return ["gate", "value", "wanted", "status", "failing cases"], rows
+
+
+def gate_reference_rows(gates: Sequence[Gate]) -> Rows:
+    """Every gate with its threshold and why (evals/README.md)."""
+    rows = [[g.name, (f"{g.category}: " if g.category != "overall" else "") + g.metric,
+             wanted(g) + (" (whole suite)" if g.whole_suite else ""), g.reason] for g in gates]
+    return ["gate", "figure", "threshold", "why"], rows
+
+
+def allow_rows(allow: dict[str, str], passing: set[str]) -> Rows:
+    """The allow-list, and whether each case still fails (an entry that passes should be removed)."""
+    rows = [[case_id, "passes now: remove the entry" if case_id in passing else "fails", reason]
+            for case_id, reason in allow.items()]
+    return ["case", "today", "reason"], rows
 
 
 def legend_rows() -> Rows:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -28,17 +30,35 @@ def mini_settings(tmp_path: Path) -> Settings:
     return dataclasses.replace(load_settings(), corpus_dir=MINI_CORPUS, min_relevance=0.2, min_sentence=0.1)
 
 
+TEST_INDEX_CACHE = ROOT / ".cache" / "test-index"  # real-corpus indexes for tests, one per fingerprint
+
+
+def real_index_dir(settings: Settings) -> Path:
+    """An index of the real corpus for these settings, built at most once per corpus version: the repo's
+    index/current when its manifest matches (as after `make index`; only read, never written), else a
+    cache directory named by the fingerprint's hash (corpus hash, model, chunking), built on first use."""
+    from bot import corpus, index
+    from bot.embed import MODEL_NAME, MiniLMEmbedder
+
+    repo = dataclasses.replace(settings, index_dir=ROOT / "index")
+    if index.status(repo, MODEL_NAME) == "fresh":
+        return repo.index_dir
+    fingerprint = index.fingerprint(settings, corpus.load_corpus(settings.corpus_dir), MODEL_NAME)
+    key = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:16]
+    cached = dataclasses.replace(settings, index_dir=TEST_INDEX_CACHE / key)
+    if index.status(cached, MODEL_NAME) != "fresh":
+        index.build(cached, MiniLMEmbedder(threads=None), progress=lambda _: None)
+    return cached.index_dir
+
+
 @pytest.fixture(scope="session")
 def real_bot(tmp_path_factory: pytest.TempPathFactory):
-    """The real model over the real corpus, indexed once per session into its own directory."""
-    from bot import index
+    """The real model over the real corpus, loaded once per session from a cached index (real_index_dir)."""
     from bot.embed import MiniLMEmbedder
     from bot.pipeline import Bot
 
     os.environ.pop("CHROMA_HOST", None)
     settings = dataclasses.replace(load_settings({}), corpus_dir=ROOT / "corpus",
-                                   index_dir=tmp_path_factory.mktemp("real-index"),
                                    data_dir=tmp_path_factory.mktemp("real-data"))
-    embedder = MiniLMEmbedder()
-    index.build(settings, embedder, progress=lambda _: None)
-    return Bot.load(settings, embedder)
+    settings = dataclasses.replace(settings, index_dir=real_index_dir(settings))
+    return Bot.load(settings, MiniLMEmbedder())

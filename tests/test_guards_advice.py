@@ -48,7 +48,8 @@ ADVICE = [
     ("Can I self-administer the troches?", "at_home"),
 ]
 
-# Held-out variants of the classes the evaluation found missing, in wording of our own.
+# Variants of the classes the evaluation found missing, in wording of our own. A regression list: the rules
+# were corrected until every entry passed, so these are not held out (the held-apart set is evals/heldout/).
 ADVICE_MORE = [
     # changing one's own amount
     ("The clinic gave me lozenges; could I use two at once for a stronger effect?", "dose"),
