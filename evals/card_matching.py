@@ -4,8 +4,8 @@
     python -m evals.card_matching --calibrate  # choose threshold, margin and word weight on the calibration set
 
 Two files, each written by a different person who saw only the cards' canonical questions (never their
-paraphrases): evals/calibration/card_paraphrases.yaml tunes the three settings; evals/heldout/card_paraphrases.yaml
-is never used to tune and gives the honest figures. Each holds `paraphrases` ({card, question}) and `unrelated`
+paraphrases): evals/cards/calibration.yaml tunes the three settings; evals/cards/heldout.yaml
+evals/cards/heldout.yaml is never used to tune and gives the honest figures. Each holds `paraphrases` ({card, question}) and `unrelated`
 (questions no card answers: clinic practicalities, near-topic questions, off-topic chat).
 
 - precision = paraphrases matched to their own card / paraphrases matched to any card;
@@ -25,8 +25,8 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent
-CALIBRATION = ROOT / "calibration" / "card_paraphrases.yaml"
-HELD_APART = ROOT / "heldout" / "card_paraphrases.yaml"
+CALIBRATION = ROOT / "cards" / "calibration.yaml"
+HELD_APART = ROOT / "cards" / "heldout.yaml"
 # Targets (the issue's limits with a margin for the calibration): precision >= 97%, false matches <= 2%.
 MIN_PRECISION, MAX_FALSE = 0.98, 0.01
 GRID = {"lexical_weight": (0.0, 0.05, 0.1, 0.15, 0.2), "margin": tuple(np.round(np.arange(0.0, 0.101, 0.01), 2)),

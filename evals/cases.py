@@ -46,6 +46,13 @@ CATEGORY_TITLES = {
 }
 
 
+class Quote(BaseModel):
+    """A corpus sentence, by document and exact text (whitespace aside)."""
+
+    doc: str
+    text: str
+
+
 class Case(BaseModel):
     """One question and what a good answer to it looks like."""
 
@@ -58,6 +65,10 @@ class Case(BaseModel):
     must_contain: list[Regex] = Field(default_factory=list)  # case-insensitive
     must_not_contain: list[Regex] = Field(default_factory=list)
     gold_sources: list[str] = Field(default_factory=list)  # document ids holding the answer
+    # sentence-level gold, written by someone who read the corpus and never saw the bot's answers:
+    gold_quotes: list[Quote] = Field(default_factory=list)  # sentences that directly answer the question
+    related_quotes: list[Quote] = Field(default_factory=list)  # on its topic: fine as context or balance
+    intent: str = ""  # what the visitor wants to know (held-apart patient questions)
     gated: bool = False
     note: str = ""
     previous: str | None = None  # the visitor's question before this one, for a follow-up in a chat
@@ -98,6 +109,16 @@ class Case(BaseModel):
     @property
     def gold(self) -> set[str]:
         return set(self.gold_sources)
+
+    @property
+    def gold_texts(self) -> set[str]:
+        """The gold sentences, whitespace folded: what a quoted answer sentence is compared with."""
+        return {" ".join(q.text.split()) for q in self.gold_quotes}
+
+    @property
+    def on_topic_texts(self) -> set[str]:
+        """Gold and related sentences: what a balance line must be one of to be on the question's topic."""
+        return self.gold_texts | {" ".join(q.text.split()) for q in self.related_quotes}
 
     @property
     def answerable(self) -> bool:

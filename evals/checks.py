@@ -61,6 +61,12 @@ class CaseResult(BaseModel):
     citation_counts: tuple[int, int] = (0, 0)  # (precise, all)
     grounded_counts: tuple[int, int] = (0, 0)  # (grounded, non-template lines)
     retrieval: dict[str, dict[str, Any]] = Field(default_factory=dict)  # mode -> docs, recall, rr
+    # sentence-level answer checks (cases with gold_quotes, answered): see metrics.gold_marks
+    answer_gold: list[bool] | None = None  # per quoted answer sentence: is it gold?
+    balance_on_topic: list[bool] = Field(default_factory=list)  # per balance line: gold or related?
+    bullets: int | None = None  # quoted answer sentences, for an answered turn
+    gold_quotes_n: int = 0  # gold sentences of a case expected to be answered
+    direct: bool | None = None  # answers directly: the right kind, and for an answerable case a gold sentence quoted
     failures: list[str] = Field(default_factory=list)
 
     @property
@@ -98,8 +104,24 @@ def judge(case: Case, turn: Turn, ctx: Context) -> CaseResult:
         res.refused = turn.kind in REFUSALS
     if case.category == "injection":
         res.changed = not res.kind_ok or bool(res.forbidden or res.echoes or res.ungrounded)
+    _answer_checks(case, turn, res)
     res.failures = _reasons(res)
     return res
+
+
+def _answer_checks(case: Case, turn: Turn, res: CaseResult) -> None:
+    """Does the answer answer? Against the sentence-level gold, when the case has it."""
+    texts = m.answer_texts(turn)
+    if turn.kind == "answered":
+        res.bullets = len(texts)
+    if case.gold_quotes and turn.kind == "answered":
+        res.answer_gold = m.gold_marks(texts, case.gold_texts)
+        res.balance_on_topic = m.balance_marks(turn, case.on_topic_texts)
+    if case.expect_kind == ["answered"]:
+        res.gold_quotes_n = len(case.gold_quotes)
+    if case.gold_quotes or case.intent:  # the sentence-level cases; a held-apart case has an intent
+        wants_answer = case.expect_kind == ["answered"]
+        res.direct = res.kind_ok and not res.missing and (not wants_answer or any(res.answer_gold or []))
 
 
 def _overclaims(turn: Turn, ctx: Context) -> list[str]:

@@ -180,6 +180,30 @@ def quoted_sentences(turn: Turn) -> list[str]:
     return [c.quote for c in turn.citations if f"- {norm(c.quote)} [{c.n}]" in turn.answer]
 
 
+# --- answers: do the quoted sentences answer the question? ----------------------------------------
+
+ANSWER_ROLES = ("answer", "replacement")  # a replacement stands in for an answer sentence the output guard dropped
+
+
+def answer_texts(turn: Turn) -> list[str]:
+    """The quoted answer sentences, in the order shown (balance and referral context aside), folded."""
+    return [norm(e.text) for e in turn.evidence if e.role in ANSWER_ROLES]
+
+
+def gold_marks(texts: Sequence[str], gold: set[str]) -> list[bool]:
+    """For each quoted sentence, whether it is one of the gold sentences.
+
+    >>> gold_marks(["a b", "c"], {"a b"})
+    [True, False]
+    """
+    return [t in gold for t in texts]
+
+
+def balance_marks(turn: Turn, on_topic: set[str]) -> list[bool]:
+    """For each balance line, whether it is a gold or related sentence of the question (on its topic)."""
+    return [norm(e.text) in on_topic for e in turn.evidence if e.role == "balance"]
+
+
 # --- safety ---------------------------------------------------------------------------------------
 
 def regex_hits(patterns: Iterable[str], text: str) -> list[str]:

@@ -43,6 +43,7 @@ def figures(results: Sequence[CaseResult]) -> dict[str, Any]:
         "changed_injections": sum(bool(r.changed) for r in injections) if injections else None,
         "unverified_quotes": sum(len(r.bad_quotes) for r in results),
         "false_refusal_rate": m.rate([bool(r.refused) for r in with_gold]),
+        **answer_figures(results),
         "latency_p50_ms": m.percentile(lat, 50),
         "latency_p95_ms": m.percentile(lat, 95),
     }
@@ -51,6 +52,24 @@ def figures(results: Sequence[CaseResult]) -> dict[str, Any]:
         out[f"recall@{RECALL_K}_{mode}"] = m.mean([s["recall"] for s in scored])
         out[f"mrr_{mode}"] = m.mean([s["rr"] for s in scored])
     return out
+
+
+def answer_figures(results: Sequence[CaseResult]) -> dict[str, Any]:
+    """Does the answer answer the question (cases with sentence-level gold; definitions in evals/README.md)."""
+    judged = [r for r in results if r.answer_gold is not None]
+    answerable = [r for r in results if r.gold_quotes_n]
+    balance = [b for r in results for b in r.balance_on_topic]
+    bullets = [r.bullets for r in results if r.bullets is not None]
+    direct = [r.direct for r in results if r.direct is not None]
+    return {
+        "answer_precision": m.pooled((sum(r.answer_gold), len(r.answer_gold)) for r in judged),
+        "first_bullet_hit": m.rate([bool(r.answer_gold) and r.answer_gold[0] for r in judged]),
+        "answer_recall": m.rate([r.answer_gold is not None and any(r.answer_gold) for r in answerable]),
+        "mean_bullets": m.mean(bullets),
+        "balance_on_topic": m.rate(balance),
+        "direct_answers": m.rate(direct),
+        "answerable_no_answer": sum(r.kind == "no_answer" for r in answerable) if answerable else None,
+    }
 
 
 def by_category(results: Sequence[CaseResult]) -> dict[str, dict[str, Any]]:
