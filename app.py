@@ -46,7 +46,8 @@ MAX_UPLOAD = "10kb"  # the pages take no files; this bounds Gradio's upload rout
 # until 10,000 sessions exist, so memory climbs with every new visitor. Past MAX_SESSIONS the least
 # recently active session is dropped; a visitor idle that long who returns starts a fresh transcript.
 MAX_SESSIONS = 300
-ICON, PREVIEW, SCRIPT = "kap-static/favicon.png", "kap-static/preview.png", "kap-static/visitor.js"
+ICON, PREVIEW = "kap-static/favicon.png", "kap-static/preview.png"
+SCRIPT, STYLE = "kap-static/visitor.js", "kap-static/page.css"
 
 
 def mount_options(settings: Settings) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def serve(settings: Settings, get_bot: Callable[[], BotLike], block: bool = True
 def start_visitor(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore) -> Served:
     text = ui_text(settings.clinic)
     meta = PageMeta(title=f"{settings.clinic.name}: {text['title']}", description=text["description"],
-                    image=PREVIEW, icon=ICON, scripts=(SCRIPT,))
+                    image=PREVIEW, icon=ICON, scripts=(SCRIPT,), styles=(STYLE,))
     app = page_app(visitor_policy(settings, rewriter(meta)), cors_origins=embed_origins(settings))
     demo = build_demo(settings, get_bot, store)
     gradio_app = mount(app, demo, MAX_SESSIONS, root_path=settings.root_path or None, **mount_options(settings))

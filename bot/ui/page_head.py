@@ -29,14 +29,15 @@ GRADIO_MARK = "window.gradio_config"
 
 @dataclass(frozen=True)
 class PageMeta:
-    """title and description as shown; image and scripts are paths relative to the app's root URL.
-    index False adds noindex (the staff console)."""
+    """title and description as shown; image, icon, scripts and styles are paths relative to the app's root
+    URL. index False adds noindex (the staff console)."""
 
     title: str
     description: str = ""
     image: str = ""
     icon: str = ""
     scripts: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
     index: bool = True
 
 
@@ -55,6 +56,7 @@ def head_tags(meta: PageMeta, base_url: str) -> str:
         for attr, prefix in (("property", "og"), ("name", "twitter")):
             tags += [f'<meta {attr}="{prefix}:{key}" content="{e(value)}">'
                      for key, value in (("title", meta.title), ("description", meta.description), ("image", image)) if value]
+    tags += [f'<link rel="stylesheet" href="{e(href)}">' for href in meta.styles]
     tags += [f'<script src="{e(src)}" defer></script>' for src in meta.scripts]
     return "".join(tags)
 
