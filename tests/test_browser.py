@@ -133,8 +133,10 @@ def ask(pg: object, question: str) -> object:
 
 
 def contrast(pg: object, selector: str) -> float:
-    """WCAG contrast ratio of an element's text against the nearest opaque background."""
+    """WCAG contrast ratio of an element's text against the nearest opaque background; 0 when the element
+    or an ancestor is drawn translucent (opacity < 1 fades both, and the ratio would flatter it)."""
     return pg.evaluate("""sel => {
+      for (let n = document.querySelector(sel); n; n = n.parentElement) if (parseFloat(getComputedStyle(n).opacity) < 1) return 0;
       const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(v => { v = v / 255;
         return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126*r + 0.7152*g + 0.0722*b; };
       const el = document.querySelector(sel); let bg = el, fill = 'rgb(255, 255, 255)';
@@ -214,7 +216,7 @@ def test_crisis_buttons_come_first_in_view_and_focused(server: Server, browser: 
         for selector in (".kap-crisis-actions + p", "a.kap-action"):
             assert contrast(pg, f"#kap-chat .kap-answer:last-of-type {selector}") >= 4.5, selector
         assert "(555) 010-0199" in answer.inner_text()
-        shoot(pg, f"crisis-{width}")
+        shoot(pg, f"crisis-{width}", readme=width < 500 and server.backend == "real")
     finally:
         context.close()
 

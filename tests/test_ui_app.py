@@ -265,7 +265,7 @@ def test_visitor_page_headers_title_and_preview(served: tuple[Settings, FakeBot]
     page = httpx.get(f"http://127.0.0.1:{settings.port}/")
     csp = page.headers["content-security-policy"]
     assert f"frame-ancestors 'self' {EMBEDDER}" in csp and "'unsafe-eval'" not in csp
-    assert page.headers["x-content-type-options"] == "nosniff" and page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["x-content-type-options"] == "nosniff" and page.headers["referrer-policy"] == "same-origin"
     assert "x-frame-options" not in page.headers  # framing is the CSP's to allow
     html = page.text
     assert "<title>Calm Clinic: Questions about ketamine-assisted therapy</title>" in html

@@ -210,7 +210,9 @@ def crisis_actions(resources: Sequence[Resource], text: UIText) -> str:
 
 def notice_bar(text: UIText) -> str:
     """The always-visible line: educational, not medical advice; in crisis, call or text 988. On a phone
-    the short notice replaces the long one, so the header stays one line."""
+    the short notice replaces the long one, so the header stays one line. After a crisis reply the page
+    keeps it in red with 911 added, for the rest of the visit (bot/ui/static/visitor.js)."""
     return (f'<p class="kap-notice" role="note"><span class="kap-notice-long">{esc(text["notice"])}</span>'
             f'<span class="kap-notice-short">{esc(text["notice_short"])}</span> '
-            f'<strong>{esc(text["crisis_prompt"])} <a href="tel:988">Call</a> or <a href="sms:988">text 988</a></strong></p>')
+            f'<strong>{esc(text["crisis_prompt"])} <a href="tel:988">Call</a> or <a href="sms:988">text 988</a>'
+            f'<span class="kap-notice-911">; {esc(text["emergency_prompt"])} <a href="tel:911">call 911</a></span></strong></p>')

@@ -32,7 +32,9 @@ MAX_PAGE_BYTES = 2_000_000  # Gradio's page with its config is ~100 KB; larger i
 
 COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # a health site: outbound links say nothing about where the reader was
+    # A health site: links out say nothing about where the reader was. (Not no-referrer: with it, browsers
+    # send "Origin: null" on the page's own POSTs, and the console could no longer tell them from others.)
+    "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }

@@ -45,8 +45,9 @@
   };
 
   const handle = (answer) => {
-    openAtStart(answer);
     const help = answer.querySelector(".kap-crisis-actions");
+    if (help) document.getElementById("kap-visitor")?.classList.add("kap-after-crisis"); // the 988 line stays red
+    openAtStart(answer); // after the header has its final height
     if (!help) return;
     for (const a of help.querySelectorAll("a[href^='tel:'], a[href^='sms:']")) a.removeAttribute("target");
     const first = help.querySelector("a, button");
