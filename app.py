@@ -32,7 +32,7 @@ from bot.ui.feedback import FeedbackStore  # noqa: E402
 from bot.ui.login import SignInFirst, StaffLogin  # noqa: E402
 from bot.ui.page_head import PageMeta, rewriter  # noqa: E402
 from bot.ui.security import EmbedOriginError, embed_origins, staff_policy, visitor_policy  # noqa: E402
-from bot.ui.server import Served, mount, page_app, start  # noqa: E402
+from bot.ui.server import STATIC_DIR, Served, mount, page_app, start  # noqa: E402
 from bot.ui.service import BotLike, LazyBot, real_bot_loader  # noqa: E402
 from bot.ui.sessions import Sessions  # noqa: E402
 from bot.ui.staff import build_staff  # noqa: E402
@@ -52,7 +52,7 @@ SCRIPT, STYLE = "kap-static/visitor.js", "kap-static/page.css"
 
 def mount_options(settings: Settings) -> dict[str, Any]:
     """What both pages share: system fonts, no footer links, no uploads, nothing under data/ served."""
-    return dict(theme=theme.theme(), css=theme.css(), max_file_size=MAX_UPLOAD,
+    return dict(theme=theme.theme(), css=theme.css(), max_file_size=MAX_UPLOAD, favicon_path=str(STATIC_DIR / "favicon.png"),
                 blocked_paths=[str(Path(settings.data_dir).resolve())])
 
 

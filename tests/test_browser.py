@@ -67,6 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     backend = os.environ.get("KAP_BROWSER_BOT") or ("real" if real_index_ready() else "fake")
     port, staff_port = free_port(), free_port()
     env = {**os.environ, "KAP_HOST": "127.0.0.1", "KAP_PORT": str(port), "KAP_STAFF_PORT": str(staff_port),
+           "KAP_STAFF_HOST": "127.0.0.1", "KAP_ROOT_PATH": "", "KAP_FRAME_ANCESTORS": "",
            "KAP_DATA_DIR": str(tmp / "data"), "KAP_INDEX_DIR": str(ROOT / "index"), "KAP_CONFIG": str(tmp / "none.toml"),
            "KAP_STAFF_USER": USER, "KAP_STAFF_PASSWORD": PASSWORD, "CLINIC_NAME": "Calm Harbor Clinic",
            "CLINIC_PHONE": "(555) 010-0199", "CLINIC_ADDRESS": "12 Harbor St, Springfield", "PYTHONUNBUFFERED": "1"}
@@ -336,6 +337,8 @@ def test_feedback_lands_in_review_queue(server: Server, page: object) -> None:
 
     login(page, server.staff, PASSWORD)
     page.get_by_role("tab", name="Review queue").click()
+    page.locator("#staff-mark").click()  # nothing selected yet: says so, not "Error"
+    page.locator("#staff-status").get_by_text("Select a row in the queue first").wait_for()
     page.locator("#staff-refresh").click()
     queue = page.locator("#staff-queue")
     cell = queue.get_by_text("missing the blood pressure caveat").last

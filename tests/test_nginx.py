@@ -45,7 +45,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     env = {**os.environ, "KAP_HOST": "127.0.0.1", "KAP_PORT": str(port), "KAP_ROOT_PATH": PREFIX,
            "KAP_STAFF_HOST": "127.0.0.1", "KAP_STAFF_PORT": str(staff_port), "KAP_STAFF_USER": "staff",
            "KAP_STAFF_PASSWORD": "nginx-test-pw", "KAP_DATA_DIR": str(tmp / "data"), "KAP_INDEX_DIR": str(ROOT / "index"),
-           "KAP_CONFIG": str(tmp / "none.toml"), "CLINIC_NAME": "Calm Harbor Clinic", "PYTHONUNBUFFERED": "1"}
+           "KAP_CONFIG": str(tmp / "none.toml"), "CLINIC_NAME": "Calm Harbor Clinic", "KAP_FRAME_ANCESTORS": "",
+           "PYTHONUNBUFFERED": "1"}
     env.pop("CHROMA_HOST", None)
     command = [sys.executable, "app.py"] if backend == "real" else [sys.executable, "-m", "tests.test_ui_fakes"]
     conf = nginx_config(tmp, nginx_port, port)
