@@ -86,11 +86,11 @@ def test_staff_policy_refuses_other_sites_and_strips_cors() -> None:
 
 
 def test_pages_are_rewritten_with_a_fresh_nonce_each_time() -> None:
-    client = app(visitor_policy(settings(frame_ancestors="https://clinic.example"),
+    client = app(visitor_policy(settings(frame_ancestors="https://clinic.example", root_path="/faq/"),
                                 lambda page, nonce, base: page.replace("chat", f"chat {nonce} {base}")))
     first, second = client.get("/"), client.get("/")
     nonce = first.headers["content-security-policy"].split("'nonce-")[1].split("'")[0]
-    assert f"chat {nonce} http://127.0.0.1:7861" in first.text
+    assert f"chat {nonce} http://127.0.0.1:7861/faq<" in first.text  # the public address, with the sub-path
     assert first.headers["content-length"] == str(len(first.content))
     assert second.headers["content-security-policy"] != first.headers["content-security-policy"]
     api = client.get("/api")

@@ -124,20 +124,26 @@ class Policy:
     frame_ancestors: Sequence[str] | None
     refuse_other_sites: bool = False
     rewrite_page: Callable[[str, str, str], str] | None = None
+    root_path: str = ""  # the public sub-path behind a proxy (KAP_ROOT_PATH)
 
 
 def visitor_policy(settings: Settings, rewrite_page: Callable[[str, str, str], str] | None = None) -> Policy:
-    return Policy(COMMON_HEADERS, embed_origins(settings), False, rewrite_page)
+    return Policy(COMMON_HEADERS, embed_origins(settings), False, rewrite_page, settings.root_path.rstrip("/"))
 
 
 def staff_policy(rewrite_page: Callable[[str, str, str], str] | None = None) -> Policy:
     return Policy({**COMMON_HEADERS, **STAFF_HEADERS}, None, True, rewrite_page)
 
 
-def base_url(scope: Scope) -> str:
-    """The page's public address (scheme and host as the proxy forwarded them, the sub-path)."""
+def base_url(scope: Scope, root_path: str = "") -> str:
+    """The page's public address: scheme and host as the proxy forwarded them (uvicorn applies
+    X-Forwarded-Proto from a trusted proxy; nginx passes the Host), then the sub-path.
+
+    >>> base_url({"type": "http", "scheme": "https", "headers": [(b"host", b"clinic.example")]}, "/faq")
+    'https://clinic.example/faq'
+    """
     host = Headers(scope=scope).get("host", "localhost")
-    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}".rstrip("/")
+    return f"{scope.get('scheme', 'http')}://{host}{root_path}".rstrip("/")
 
 
 class Secured:
@@ -172,8 +178,9 @@ class Secured:
 
     def _headers(self, message: Message, nonce: str | None) -> None:
         headers = MutableHeaders(scope=message)
-        for name in [k for k in headers.keys() if k.startswith("access-control-")] if self.policy.refuse_other_sites else []:
-            del headers[name]  # the console never shares a response with another site
+        if self.policy.refuse_other_sites:  # the console never shares a response with another site
+            for name in [k for k in headers.keys() if k.startswith("access-control-")]:
+                del headers[name]
         for name, value in self.policy.headers.items():
             headers[name] = value
         headers["Content-Security-Policy"] = content_security_policy(nonce, self.policy.frame_ancestors)
@@ -209,7 +216,7 @@ class Secured:
                 return
             body, head, complete = b"".join(chunks), start.pop("message"), not message.get("more_body")
             if complete:  # else too large to be the page: passed on as it is
-                body = rewrite(body.decode("utf-8", "replace"), nonce, base_url(scope)).encode("utf-8")
+                body = rewrite(body.decode("utf-8", "replace"), nonce, base_url(scope, self.policy.root_path)).encode("utf-8")
                 MutableHeaders(scope=head)["content-length"] = str(len(body))
             self._headers(head, nonce if complete else None)
             start["passed"] = True
