@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install index run test test-fast eval mutants bench load chromium clean
+.PHONY: install index run test test-fast eval mutants bench load chromium nginx clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ run: index
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) chromium index
+# Debian's nginx, for the test that serves the chat through it at /faq/ (tests/test_nginx.py). The test
+# runs its own nginx on a loopback port from a temporary directory; the system service is not used.
+nginx:
+	@test -x /usr/sbin/nginx || { apt-get update -qq && apt-get install -y -qq nginx >/dev/null; }
+
+test: $(STAMP) chromium nginx index
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)

@@ -1,4 +1,5 @@
-"""The web pages: the visitor chat on KAP_PORT (7860) and the staff console on KAP_STAFF_PORT (7861).
+"""The web pages: the visitor chat on KAP_HOST:KAP_PORT (127.0.0.1:7860) and the staff console on
+KAP_STAFF_HOST:KAP_STAFF_PORT (127.0.0.1:7861), each our own FastAPI app with Gradio mounted inside.
 
     python app.py        # or `make run`
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bot.ui.tuning import tune_process
@@ -23,9 +26,17 @@ from bot.config import Settings, load_settings  # noqa: E402
 from bot.errors import BotError  # noqa: E402
 from bot.ui import theme  # noqa: E402
 from bot.ui.auth import staff_auth  # noqa: E402
+from bot.ui.content import ui_text  # noqa: E402
+from bot.ui.exports import export_router, purge_legacy_exports  # noqa: E402
 from bot.ui.feedback import FeedbackStore  # noqa: E402
+from bot.ui.login import SignInFirst, StaffLogin  # noqa: E402
+from bot.ui.page_head import PageMeta, rewriter  # noqa: E402
+from bot.ui.security import EmbedOriginError, embed_origins, staff_policy, visitor_policy  # noqa: E402
+from bot.ui.server import STATIC_DIR, Served, mount, page_app, start  # noqa: E402
 from bot.ui.service import BotLike, LazyBot, real_bot_loader  # noqa: E402
-from bot.ui.staff import build_staff, export_dir  # noqa: E402
+from bot.ui.sessions import Sessions  # noqa: E402
+from bot.ui.staff import build_staff  # noqa: E402
+from bot.ui.throttle import LoginThrottle  # noqa: E402
 from bot.ui.visitor import build_visitor  # noqa: E402
 
 log = logging.getLogger("app")
@@ -35,16 +46,14 @@ MAX_UPLOAD = "10kb"  # the pages take no files; this bounds Gradio's upload rout
 # until 10,000 sessions exist, so memory climbs with every new visitor. Past MAX_SESSIONS the least
 # recently active session is dropped; a visitor idle that long who returns starts a fresh transcript.
 MAX_SESSIONS = 300
+ICON, PREVIEW = "kap-static/favicon.png", "kap-static/preview.png"
+SCRIPT, STYLE = "kap-static/visitor.js", "kap-static/page.css"
 
 
-def launch_options(settings: Settings, port: int) -> dict[str, Any]:
-    """What both pages share: loopback by default, system fonts, no footer links, nothing phoned home."""
-    return dict(
-        server_name=settings.host, server_port=port, prevent_thread_lock=True, quiet=True,
-        theme=theme.theme(), css=theme.css(), footer_links=[], run_history=False, show_error=False,
-        ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, max_file_size=MAX_UPLOAD,
-        state_session_capacity=MAX_SESSIONS,
-    )
+def mount_options(settings: Settings) -> dict[str, Any]:
+    """What both pages share: system fonts, no footer links, no uploads, nothing under data/ served."""
+    return dict(theme=theme.theme(), css=theme.css(), max_file_size=MAX_UPLOAD, favicon_path=str(STATIC_DIR / "favicon.png"),
+                blocked_paths=[str(Path(settings.data_dir).resolve())])
 
 
 def build_demo(settings: Settings | None = None, get_bot: Callable[[], BotLike] | None = None,
@@ -56,31 +65,53 @@ def build_demo(settings: Settings | None = None, get_bot: Callable[[], BotLike] 
     return demo.queue(default_concurrency_limit=settings.concurrency)
 
 
-def serve(settings: Settings, get_bot: Callable[[], BotLike],
-          block: bool = True) -> tuple[gr.Blocks, gr.Blocks | None]:
-    """Launch the visitor chat, and the staff console when credentials allow; optionally block."""
+def serve(settings: Settings, get_bot: Callable[[], BotLike], block: bool = True) -> tuple[Served, Served | None]:
+    """Start the visitor chat, and the staff console when credentials allow; optionally block."""
     store = FeedbackStore(settings.data_dir)
-    visitor = build_demo(settings, get_bot, store)
-    visitor.launch(**launch_options(settings, settings.port))
+    visitor = start_visitor(settings, get_bot, store)
     log.info("visitor chat on http://%s:%d/", settings.host, settings.port)
     staff = start_console(settings, get_bot, store)
     if block:
-        visitor.block_thread()
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for served in (staff, visitor):
+                if served is not None:
+                    served.close()
     return visitor, staff
 
 
-def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore) -> gr.Blocks | None:
-    auth, reason = staff_auth(settings)
-    if auth is not None and settings.staff_port == settings.port:
-        auth, reason = None, "staff console not started: KAP_STAFF_PORT must differ from KAP_PORT"
-    if auth is None:
+def start_visitor(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore) -> Served:
+    text = ui_text(settings.clinic)
+    meta = PageMeta(title=f"{settings.clinic.name}: {text['title']}", description=text["description"],
+                    image=PREVIEW, icon=ICON, scripts=(SCRIPT,), styles=(STYLE,))
+    app = page_app(visitor_policy(settings, rewriter(meta)), cors_origins=embed_origins(settings))
+    demo = build_demo(settings, get_bot, store)
+    gradio_app = mount(app, demo, MAX_SESSIONS, root_path=settings.root_path or None, **mount_options(settings))
+    return start(app, demo, settings.host, settings.port, gradio_app)
+
+
+def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore) -> Served | None:
+    check, reason = staff_auth(settings)
+    if check is not None and settings.staff_port == settings.port:
+        check, reason = None, "staff console not started: KAP_STAFF_PORT must differ from KAP_PORT"
+    if check is None:
         log.warning(reason)
         return None
-    staff = build_staff(get_bot, settings, store).queue(default_concurrency_limit=settings.concurrency)
-    staff.launch(auth=auth, auth_message="Staff console: sign in with the staff credentials.",
-                 allowed_paths=[str(export_dir(settings))], **launch_options(settings, settings.staff_port))
-    log.info("%s; staff console on http://%s:%d/", reason, settings.host, settings.staff_port)
-    return staff
+    purge_legacy_exports(settings.data_dir)
+    text = ui_text(settings.clinic)
+    sessions = Sessions(idle_s=settings.staff_idle_minutes * 60, lifetime_s=settings.staff_session_hours * 3600)
+    login = StaffLogin(check, (settings.staff_user or "").strip(), sessions, LoginThrottle(), text)
+    meta = PageMeta(title=f"{text['staff_title']} · {settings.clinic.name}", icon=ICON, index=False)
+    app = page_app(staff_policy(rewriter(meta)), routers=[login.router(), export_router(store, login.current_user)],
+                   inner=[(SignInFirst, {"login": login})])
+    console = build_staff(get_bot, settings, store).queue(default_concurrency_limit=settings.concurrency)
+    gradio_app = mount(app, console, MAX_SESSIONS, auth_dependency=login.current_user, **mount_options(settings))
+    served = start(app, console, settings.staff_host, settings.staff_port, gradio_app)
+    log.info("%s; staff console on http://%s:%d/", reason, settings.staff_host, settings.staff_port)
+    return served
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                             formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
+    try:
+        embed_origins(settings)
+    except EmbedOriginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     bot = LazyBot(real_bot_loader(settings))
     try:
         bot()  # fail now, with a clear message, rather than on the first visitor's question
@@ -97,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         serve(settings, bot)
     except OSError as exc:
-        print(f"error: cannot listen on {settings.host}: {exc}", file=sys.stderr)
+        print(f"error: {exc.strerror or exc}", file=sys.stderr)
         return 2
     return 0
 

@@ -225,12 +225,11 @@ class Bot:
         """Only when staff switched logging on; redacted before anything is written."""
         if not self.settings.log_questions:
             return
-        from bot.privacy import redact
+        from bot.privacy import open_private, redact
 
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         record = {"question": redact(turn.question), "kind": turn.kind, "flags": turn.flags,
                   "sources": [c.source for c in turn.citations], "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-        with open(self.settings.data_dir / "questions.jsonl", "a", encoding="utf-8") as fh:
+        with open_private(self.settings.data_dir / "questions.jsonl") as fh:  # 0600: visitor text
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

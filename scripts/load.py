@@ -90,7 +90,7 @@ def session_worker(client: Client, n: int, deadline: float, think_s: float, resu
         question = QUESTIONS[(n + asked) % len(QUESTIONS)]
         started = time.perf_counter()
         try:
-            _, history, _ = client.predict(question, api_name="/chat")
+            _, history = client.predict(question, api_name="/chat")
             if not history or "kap-answer" not in str(history[-1]):
                 raise ValueError("no answer in the reply")
             with results.lock:

@@ -2,6 +2,7 @@
 until it answers, and stopping it. Used by the browser, UI, Chroma-server tests and scripts/load.py."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -67,3 +68,51 @@ def _answers(url: str | None, port: int | None) -> bool:
 
 def _tail(log_path: Path) -> str:
     return log_path.read_text(errors="replace")[-LOG_TAIL:] if log_path.exists() else "(no log)"
+
+
+NGINX = Path("/usr/sbin/nginx")
+NGINX_DIR = ROOT / "deploy" / "nginx"
+NGINX_UPSTREAM = "127.0.0.1:7860"  # as written in deploy/nginx/kap-faq-upstream.conf
+
+
+def nginx_config(directory: Path, listen_port: int, visitor_port: int) -> Path:
+    """An unprivileged nginx.conf in `directory`: loopback only, every path in the directory, and the
+    shipped deploy/nginx snippets (the upstream pointed at `visitor_port`, the location block verbatim)."""
+    import getpass
+
+    upstream = (NGINX_DIR / "kap-faq-upstream.conf").read_text()
+    if NGINX_UPSTREAM not in upstream:
+        raise ValueError(f"{NGINX_DIR / 'kap-faq-upstream.conf'} no longer names {NGINX_UPSTREAM}")
+    (directory / "kap-faq-upstream.conf").write_text(upstream.replace(NGINX_UPSTREAM, f"127.0.0.1:{visitor_port}"))
+    temp = {name: directory / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+    for path in temp.values():
+        path.mkdir(exist_ok=True)
+    conf = directory / "nginx.conf"
+    conf.write_text(f"""# written by tests/servers.py: nginx for one test run, in the foreground
+{f"user {getpass.getuser()};" if os.geteuid() == 0 else ""}
+worker_processes 1;
+daemon off;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {directory}/access.log;
+    client_body_temp_path {temp['body']};
+    proxy_temp_path {temp['proxy']};
+    fastcgi_temp_path {temp['fastcgi']};
+    uwsgi_temp_path {temp['uwsgi']};
+    scgi_temp_path {temp['scgi']};
+    include {directory}/kap-faq-upstream.conf;
+    server {{
+        listen 127.0.0.1:{listen_port};
+        server_name localhost;
+        location = / {{ return 200 "the clinic's site\\n"; }}
+        include {NGINX_DIR / 'kap-faq-location.conf'};
+    }}
+}}
+""")
+    return conf
+
+
+def nginx_command(conf: Path) -> list[str]:
+    return [str(NGINX), "-p", str(conf.parent), "-c", str(conf), "-e", str(conf.parent / "error.log")]

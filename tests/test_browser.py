@@ -33,10 +33,13 @@ USER, PASSWORD = "staff", "browser-test-pw"
 QUESTION = "What is ketamine-assisted psychotherapy?"
 CRISIS = "I want to kill myself"
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
+# Playwright's wait_for_function evaluates a plain expression with eval(), which the pages' CSP refuses:
+# every predicate here is a function.
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: `apt-get install -y chromium` (make test does this)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+Axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed").Axe
 
 
 @dataclass
@@ -64,6 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     backend = os.environ.get("KAP_BROWSER_BOT") or ("real" if real_index_ready() else "fake")
     port, staff_port = free_port(), free_port()
     env = {**os.environ, "KAP_HOST": "127.0.0.1", "KAP_PORT": str(port), "KAP_STAFF_PORT": str(staff_port),
+           "KAP_STAFF_HOST": "127.0.0.1", "KAP_ROOT_PATH": "", "KAP_FRAME_ANCESTORS": "",
            "KAP_DATA_DIR": str(tmp / "data"), "KAP_INDEX_DIR": str(ROOT / "index"), "KAP_CONFIG": str(tmp / "none.toml"),
            "KAP_STAFF_USER": USER, "KAP_STAFF_PASSWORD": PASSWORD, "CLINIC_NAME": "Calm Harbor Clinic",
            "CLINIC_PHONE": "(555) 010-0199", "CLINIC_ADDRESS": "12 Harbor St, Springfield", "PYTHONUNBUFFERED": "1"}
@@ -94,16 +98,20 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A fresh desktop page; every request it makes must stay on 127.0.0.1."""
+    """A fresh desktop page; every request it makes must stay on 127.0.0.1, and nothing it does may break
+    its Content-Security-Policy."""
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     seen: list[str] = []
+    blocked: list[str] = []
     context.on("request", lambda r: seen.append(r.url))
     pg = context.new_page()
+    pg.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     pg.set_default_timeout(ANSWER_TIMEOUT_MS)
     yield pg
     context.close()
     external = sorted({u for u in seen if not u.startswith(LOCAL)})
     assert not external, f"requests left 127.0.0.1: {external}"
+    assert not blocked, f"the page tried something its Content-Security-Policy refuses: {blocked[:3]}"
 
 
 def shoot(pg: object, name: str, readme: bool = False) -> None:
@@ -121,13 +129,15 @@ def ask(pg: object, question: str) -> object:
     before = pg.locator(".kap-answer").count()
     pg.locator("#kap-input textarea").fill(question)
     pg.locator("#kap-input textarea").press("Enter")
-    pg.wait_for_function(f"document.querySelectorAll('.kap-answer').length > {before}")
+    pg.wait_for_function("n => document.querySelectorAll('.kap-answer').length > n", arg=before)
     return pg.locator(".kap-answer").last
 
 
 def contrast(pg: object, selector: str) -> float:
-    """WCAG contrast ratio of an element's text against the nearest opaque background."""
+    """WCAG contrast ratio of an element's text against the nearest opaque background; 0 when the element
+    or an ancestor is drawn translucent (opacity < 1 fades both, and the ratio would flatter it)."""
     return pg.evaluate("""sel => {
+      for (let n = document.querySelector(sel); n; n = n.parentElement) if (parseFloat(getComputedStyle(n).opacity) < 1) return 0;
       const lum = c => { const [r, g, b] = c.match(/[\\d.]+/g).slice(0, 3).map(v => { v = v / 255;
         return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126*r + 0.7152*g + 0.0722*b; };
       const el = document.querySelector(sel); let bg = el, fill = 'rgb(255, 255, 255)';
@@ -139,9 +149,25 @@ def contrast(pg: object, selector: str) -> float:
 
 def login(pg: object, url: str, password: str) -> None:
     pg.goto(url)
-    pg.get_by_label("username").fill(USER)
-    pg.get_by_label("password").fill(password)
-    pg.get_by_role("button", name="Login").click()
+    pg.get_by_label("User name").fill(USER)
+    pg.get_by_label("Password").fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+
+
+def serious_axe_violations(pg: object) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    results = Axe().run(pg).response["violations"]
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
+            for v in results if v["impact"] in ("serious", "critical")]
+
+
+def in_first_screen(pg: object, selector: str) -> bool:
+    """The element is wholly inside the viewport and is what a tap at its centre would hit."""
+    return pg.evaluate("""sel => { const el = document.querySelector(sel); if (!el) return false;
+      const r = el.getBoundingClientRect();
+      if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth || !r.height) return false;
+      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+      return hit === el || el.contains(hit); }""", selector)
 
 
 def test_answer_with_citation_footnote(server: Server, page: object) -> None:
@@ -165,21 +191,87 @@ def test_answer_with_citation_footnote(server: Server, page: object) -> None:
     shoot(page, "chat", readme=server.backend == "real")  # the README shows the real bot only
 
 
-def test_crisis_message_shows_988_prominently(server: Server, page: object) -> None:
-    page.goto(server.visitor)
-    answer = ask(page, CRISIS)
-    assert "kap-crisis" in answer.get_attribute("class") and "988" in answer.inner_text()
-    panel = page.locator(".kap-crisis-panel")
-    panel.wait_for(state="visible")
-    assert panel.get_attribute("role") == "alert"
-    call = panel.locator("a.kap-action[href='tel:988']")
-    assert call.is_visible() and panel.locator("a.kap-action[href='sms:988']").is_visible()
-    assert float(call.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 16
-    assert call.bounding_box()["height"] >= 44  # a comfortable tap target
-    for selector in (".kap-crisis p", ".kap-crisis-panel h2", "a.kap-action", ".kap-resources li"):
-        assert contrast(page, selector) >= 4.5, selector
-    assert "(555) 010-0199" in panel.inner_text()
-    shoot(page, "crisis")
+@pytest.mark.parametrize("width, height", [(1280, 800), (390, 844)])
+def test_crisis_buttons_come_first_in_view_and_focused(server: Server, browser: object, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=width < 500, has_touch=width < 500)
+    pg = context.new_page()
+    pg.set_default_timeout(ANSWER_TIMEOUT_MS)
+    try:
+        pg.goto(server.visitor)
+        ask(pg, QUESTION)  # an ordinary answer first: the crisis reply is not the only thing in the chat
+        answer = ask(pg, CRISIS)
+        assert "kap-crisis" in answer.get_attribute("class") and "988" in answer.inner_text()
+        call = "#kap-chat .kap-answer:last-of-type .kap-crisis-actions a[href='tel:988']"
+        pg.wait_for_function("sel => document.activeElement === document.querySelector(sel)", arg=call)  # focus moved
+        actions = answer.locator(".kap-crisis-actions a.kap-action")
+        assert [actions.nth(i).inner_text() for i in range(3)] == ["Call 988", "Text 988", "Call 911"]
+        for href in ("tel:988", "sms:988", "tel:911"):
+            assert in_first_screen(pg, f"#kap-chat .kap-answer:last-of-type a.kap-action[href='{href}']"), href
+        first = answer.locator(":scope > *").first
+        assert "kap-crisis-actions" in first.get_attribute("class")  # the reply starts with them
+        pg.wait_for_function("() => (document.getElementById('kap-live') || {}).textContent?.includes('988')")  # announced
+        assert pg.locator("#kap-live").get_attribute("role") == "alert"
+        button = actions.first
+        assert float(button.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 16
+        assert button.bounding_box()["height"] >= 44  # a comfortable tap target
+        for selector in (".kap-crisis-actions + p", "a.kap-action"):
+            assert contrast(pg, f"#kap-chat .kap-answer:last-of-type {selector}") >= 4.5, selector
+        assert "(555) 010-0199" in answer.inner_text()
+        shoot(pg, f"crisis-{width}", readme=width < 500 and server.backend == "real")
+    finally:
+        context.close()
+
+
+def test_every_answer_opens_at_its_first_line(server: Server, browser: object) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.set_default_timeout(ANSWER_TIMEOUT_MS)
+    try:
+        pg.goto(server.visitor)
+        for question in (QUESTION, "What are the side effects of ketamine?", "How long do the effects of ketamine last?"):
+            answer = ask(pg, question)
+            pg.wait_for_timeout(300)  # the page's script scrolls on the next frames
+            top = pg.evaluate("""() => { const a = [...document.querySelectorAll('#kap-chat .kap-answer')].pop();
+              const box = a.closest('.bubble-wrap') || document.querySelector('#kap-chat');
+              const r = a.getBoundingClientRect(), b = box.getBoundingClientRect();
+              return {answer: r.top, box: b.top, bottom: b.bottom, header: document.getElementById('kap-header').getBoundingClientRect().bottom}; }""")
+            assert top["box"] - 1 <= top["answer"] <= top["box"] + 60, (question, top)  # its first line, at the top of the chat
+            assert top["answer"] >= top["header"] and top["answer"] < 800 - 40, (question, top)  # and on screen
+            assert answer.locator("p, li").first.is_visible()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("state", ["empty", "answered", "crisis", "staff-login"])
+def test_no_serious_or_critical_axe_violations(server: Server, page: object, state: str) -> None:
+    if state == "staff-login":
+        page.goto(server.staff)
+        page.get_by_label("User name").wait_for()
+    else:
+        page.goto(server.visitor)
+        page.locator("#kap-input textarea").wait_for()
+        if state != "empty":
+            ask(page, CRISIS if state == "crisis" else QUESTION)
+            page.wait_for_timeout(300)
+    assert serious_axe_violations(page) == []
+
+
+def test_staff_console_refuses_to_be_framed(server: Server, browser: object) -> None:
+    context = browser.new_context()
+    pg = context.new_page()
+    try:  # a page on another site that frames the console: the browser must show nothing of it
+        pg.route("https://evil.example/", lambda route: route.fulfill(
+            content_type="text/html", body=f"<iframe id='f' src='{server.staff}' width=800 height=600></iframe>"))
+        pg.goto("https://evil.example/")
+        for _ in range(50):
+            child = [f for f in pg.frames if f is not pg.main_frame]
+            if child and child[0].url.startswith("chrome-error://"):
+                break
+            pg.wait_for_timeout(100)
+        assert child and child[0].url.startswith("chrome-error://"), [f.url for f in pg.frames]  # refused
+        assert pg.frame_locator("#f").locator("#username").count() == 0
+    finally:
+        context.close()
 
 
 def test_phone_width_and_keyboard_only(server: Server, browser: object) -> None:
@@ -189,6 +281,10 @@ def test_phone_width_and_keyboard_only(server: Server, browser: object) -> None:
     try:
         pg.goto(server.visitor)
         pg.locator("#kap-input textarea").wait_for()
+        assert in_first_screen(pg, "#kap-input textarea")  # the question box, visible on load
+        header = pg.locator("#kap-header").bounding_box()
+        assert header["height"] <= 48, header  # one line
+        assert pg.locator(".kap-notice a[href='tel:988']").is_visible()
         for _ in range(MAX_TABS):  # reach the question box with the keyboard alone
             pg.keyboard.press("Tab")
             if pg.evaluate("document.activeElement.closest('#kap-input') !== null"):
@@ -215,7 +311,7 @@ def test_phone_width_and_keyboard_only(server: Server, browser: object) -> None:
 
 def test_staff_console_asks_for_login_and_rejects_wrong_password(server: Server, page: object) -> None:
     login(page, server.staff, "not-the-password")
-    page.get_by_text("Incorrect Credentials").wait_for()
+    page.get_by_role("alert").get_by_text("Wrong user name or password").wait_for()
     assert page.locator("#staff-q").count() == 0
     login(page, server.staff, PASSWORD)
     page.locator("#staff-q textarea").fill(QUESTION)
@@ -241,6 +337,8 @@ def test_feedback_lands_in_review_queue(server: Server, page: object) -> None:
 
     login(page, server.staff, PASSWORD)
     page.get_by_role("tab", name="Review queue").click()
+    page.locator("#staff-mark").click()  # nothing selected yet: says so, not "Error"
+    page.locator("#staff-status").get_by_text("Select a row in the queue first").wait_for()
     page.locator("#staff-refresh").click()
     queue = page.locator("#staff-queue")
     cell = queue.get_by_text("missing the blood pressure caveat").last
@@ -252,8 +350,10 @@ def test_feedback_lands_in_review_queue(server: Server, page: object) -> None:
     assert "missing the blood pressure caveat" in item.inner_text() and "Answer given" in item.inner_text()
     page.locator("#staff-mark").click()
     page.locator("#staff-status").get_by_text("marked reviewed").wait_for()
-    page.locator("#staff-export").click()
-    page.locator("#staff-csv").get_by_text(".csv").first.wait_for()
+    with page.expect_download() as download:
+        page.locator("#staff-export a").click()
+    assert download.value.suggested_filename.startswith("feedback-")
+    assert "missing the blood pressure caveat" in Path(download.value.path()).read_text()
     shoot(page, "staff-queue")
 
 
@@ -276,7 +376,7 @@ def test_staff_runs_the_evaluation_suite(server: Server, page: object, keep_eval
     page.get_by_role("tab", name="Evaluation").click()
     page.get_by_label("Gated cases only").check()
     page.locator("#staff-eval").click()
-    page.wait_for_function("(document.querySelector('#staff-eval-output textarea') || {}).value?.includes('exit ')",
+    page.wait_for_function("() => (document.querySelector('#staff-eval-output textarea') || {}).value?.includes('exit ')",
                            timeout=EVAL_TIMEOUT_MS)
     output = page.locator("#staff-eval-output textarea").input_value()
     assert "exit 0" in output or "exit 1" in output, output[-500:]  # the suite ran (gates may fail)

@@ -82,3 +82,14 @@ def test_concurrent_writers(store: FeedbackStore) -> None:
     for t in threads:
         t.join()
     assert len(store.queue()) == 160
+
+
+def test_database_and_journals_only_the_app_user_can_read(tmp_path: Path) -> None:
+    import stat
+
+    store = FeedbackStore(tmp_path / "data")
+    store.add(1, "q", "a", "answered")
+    files = [store.path] + [store.path.with_name(store.path.name + s) for s in ("-wal", "-shm")]
+    for path in (f for f in files if f.exists()):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(store.path.parent.stat().st_mode) == 0o700

@@ -1,11 +1,14 @@
 """The pages served in-process over the FakeBot, driven through HTTP and Gradio's own client."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
 from typing import Iterator
+
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,9 +22,26 @@ from tests.test_ui_fakes import FakeBot
 PASSWORD = "long-enough-pw"
 
 
+EMBEDDER = "https://calmclinic.example"
+EVIL = "https://evil.example"
+
+
 def make_settings(tmp: os.PathLike[str], **over: object) -> Settings:
-    base = load_settings({"KAP_DATA_DIR": str(tmp), "CLINIC_NAME": "Calm Clinic", "CLINIC_PHONE": "(555) 010-0199"})
+    base = load_settings({"KAP_DATA_DIR": str(tmp), "CLINIC_NAME": "Calm Clinic", "CLINIC_PHONE": "(555) 010-0199",
+                          "KAP_FRAME_ANCESTORS": EMBEDDER})
     return dataclasses.replace(base, host="127.0.0.1", port=free_port(), staff_port=free_port(), **over)
+
+
+def staff_base(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.staff_port}"
+
+
+@contextlib.contextmanager
+def signed_in(settings: Settings) -> Iterator[httpx.Client]:
+    """An HTTP client holding a staff session cookie."""
+    with httpx.Client(base_url=staff_base(settings)) as client:
+        assert client.post("/login", data={"username": "staff", "password": PASSWORD}).status_code == 200
+        yield client
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +66,15 @@ def test_analytics_off_and_nothing_heavy_at_import() -> None:
 def test_chat_through_gradio_client(served: tuple[Settings, FakeBot]) -> None:
     settings, _ = served
     client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
-    box, history, crisis = client.predict("What is KAP? <b>x</b>", api_name="/chat")
+    box, history = client.predict("What is KAP? <b>x</b>", api_name="/chat")
     assert box == "" and len(history) == 2
     answer = history[1]["content"][0]["text"]
     assert 'class="kap-answer kap-answered"' in answer and '<sup class="kap-ref">[1]</sup>' in answer
     assert "&lt;b&gt;x&lt;/b&gt;" in history[0]["content"][0]["text"]
-    _, history, crisis = client.predict("I want to kill myself", api_name="/chat")
-    assert len(history) == 4 and "kap-crisis" in history[3]["content"][0]["text"]
-    assert "kap-crisis-panel" in str(crisis) and "tel:988" in str(crisis)
+    _, history = client.predict("I want to kill myself", api_name="/chat")
+    crisis = history[3]["content"][0]["text"]
+    assert len(history) == 4 and crisis.startswith('<div class="kap-answer kap-crisis"><div class="kap-crisis-actions"')
+    assert 'href="tel:988"' in crisis and 'href="sms:988"' in crisis
 
 
 def test_the_chat_passes_the_previous_question_for_follow_ups(served: tuple[Settings, FakeBot]) -> None:
@@ -70,7 +91,7 @@ def test_the_chat_passes_the_previous_question_for_follow_ups(served: tuple[Sett
 def test_pipeline_failure_shows_the_error_template(served: tuple[Settings, FakeBot]) -> None:
     settings, bot = served
     client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
-    _, history, _ = client.predict("boom", api_name="/chat")
+    _, history = client.predict("boom", api_name="/chat")
     text = history[1]["content"][0]["text"]
     assert "went wrong" in text and "Traceback" not in text and "RuntimeError" not in text
 
@@ -92,6 +113,7 @@ def test_staff_console_requires_login(served: tuple[Settings, FakeBot]) -> None:
     assert call.status_code in (401, 403)
     assert "Answer with trace" not in httpx.get(base + "/").text  # the login page, not the console
     assert httpx.post(base + "/login", data={"username": "staff", "password": "wrong-password"}).status_code == 400
+    assert "Staff console" in httpx.get(base + "/").text  # our sign-in page
     client = Client(base + "/", auth=("staff", PASSWORD), verbose=False)
     shown, trace, record = client.predict("What is KAP?", api_name="/trace")
     assert "kap-answer" in shown and "fused (RRF)" in trace and record["kind"] == "answered"
@@ -109,3 +131,169 @@ def test_console_refuses_without_credentials(tmp_path: os.PathLike[str], caplog:
             httpx.get(f"http://127.0.0.1:{settings.staff_port}/")
     finally:
         visitor.close()
+
+
+def test_staff_login_cookie_is_one_httponly_strict_cookie(served: tuple[Settings, FakeBot]) -> None:
+    settings, _ = served
+    reply = httpx.post(staff_base(settings) + "/login", data={"username": "staff", "password": PASSWORD})
+    cookies = reply.headers.get_list("set-cookie")
+    assert len(cookies) == 1  # no insecure duplicate
+    assert "HttpOnly" in cookies[0] and "SameSite=Strict" in cookies[0] and "Secure" not in cookies[0]  # plain http
+    behind_tls = httpx.post(staff_base(settings) + "/login", data={"username": "staff", "password": PASSWORD},
+                            headers={"X-Forwarded-Proto": "https"})  # a TLS proxy on this machine
+    assert behind_tls.headers.get_list("set-cookie")[0].endswith("; Secure")
+
+
+@pytest.mark.parametrize("host", [None, "10.0.0.5:7861", "staff.clinic.lan"])  # loopback, an internal bind, a proxy
+def test_staff_port_refuses_a_cross_origin_credentialed_read(served: tuple[Settings, FakeBot], host: str | None) -> None:
+    settings, _ = served
+    with signed_in(settings) as client:
+        headers = {"Origin": EVIL, **({"Host": host} if host else {})}
+        assert client.get("/gradio_api/info").status_code == 200  # the console's own page may read it
+        for method, path in (("GET", "/gradio_api/info"), ("GET", "/config"), ("GET", "/export.csv"),
+                             ("POST", "/gradio_api/call/trace"), ("OPTIONS", "/gradio_api/info")):
+            reply = client.request(method, path, headers={**headers, "Access-Control-Request-Method": "GET"},
+                                   json={"data": ["What is KAP?"]} if method == "POST" else None)
+            assert reply.status_code == 403, (method, path)
+            assert not any(h.lower().startswith("access-control-") for h in reply.headers), (method, path)
+        post = client.post("/gradio_api/call/trace", json={"data": ["x"]}, headers={"Sec-Fetch-Site": "cross-site"})
+        assert post.status_code == 403  # a form posted from another site, Origin or not
+
+
+def test_staff_console_is_never_framed(served: tuple[Settings, FakeBot]) -> None:
+    settings, _ = served
+    with signed_in(settings) as client:
+        for path in ("/", "/config", "/kap-static/favicon.png"):
+            reply = client.get(path)
+            assert reply.headers["x-frame-options"] == "DENY", path
+            assert "frame-ancestors 'none'" in reply.headers["content-security-policy"], path
+    assert httpx.get(staff_base(settings) + "/").headers["x-frame-options"] == "DENY"  # the sign-in page too
+
+
+def test_public_port_never_serves_an_export(served: tuple[Settings, FakeBot], tmp_path_factory: pytest.TempPathFactory) -> None:
+    settings, bot = served
+    visitor = f"http://127.0.0.1:{settings.port}"
+    Client(visitor + "/", verbose=False).predict("What is KAP?", api_name="/chat")
+    from bot.ui.feedback import FeedbackStore
+    FeedbackStore(settings.data_dir).add(-1, "a visitor's question about Maria", "an answer", "answered")
+    assert httpx.get(staff_base(settings) + "/export.csv").status_code == 401  # not signed in
+    with signed_in(settings) as client:
+        export = client.get("/export.csv")
+    assert export.status_code == 200 and "a visitor's question" in export.text
+    assert export.headers["content-disposition"].startswith('attachment; filename="feedback-')
+    assert httpx.get(visitor + "/export.csv").status_code == 404  # the route exists on the console only
+    written = [p for p in Path(settings.data_dir).rglob("*.csv")]
+    assert written == []  # made on request, never left on disk
+    for path in [Path(settings.data_dir) / "feedback.sqlite3", Path(settings.data_dir)]:
+        reply = httpx.get(f"{visitor}/gradio_api/file={path.resolve()}")
+        assert reply.status_code in (403, 404), path
+
+
+def test_legacy_exports_are_deleted_when_the_console_starts(tmp_path: Path) -> None:
+    old = tmp_path / "exports" / "feedback-20250101-000000.csv"
+    old.parent.mkdir()
+    old.write_text("id,question\n1,old visitor text\n")
+    settings = make_settings(tmp_path, staff_user="staff", staff_password=PASSWORD)
+    visitor, staff = app.serve(settings, lambda: FakeBot(settings), block=False)
+    try:
+        assert not old.exists()
+    finally:
+        visitor.close()
+        staff.close()
+
+
+def test_the_20th_rapid_wrong_password_is_not_answered_at_full_speed(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.ui.auth import hash_password
+    settings = make_settings(tmp_path, staff_user="staff", staff_password=hash_password(PASSWORD))  # 600,000 rounds
+    visitor, staff = app.serve(settings, lambda: FakeBot(settings), block=False)
+    base = staff_base(settings)
+    try:
+        with caplog.at_level("INFO"), httpx.Client(base_url=base, timeout=30) as client:
+            codes = [client.post("/login", data={"username": "staff", "password": f"guess-{i}"}).status_code
+                     for i in range(20)]
+            assert codes[:5] == [400] * 5  # five free failures …
+            assert codes[-1] == 429 and codes.count(400) <= 7  # … then the client waits, unchecked
+            right = client.post("/login", data={"username": "staff", "password": PASSWORD})
+            assert right.status_code == 429 and int(right.headers["retry-after"]) >= 1  # even the right one waits
+            page = client.post("/login", data={"username": "staff", "password": "x", "page": "1"})
+            assert page.status_code == 429 and "Try again in" in page.text
+        assert "staff login failed from 127.0.0.1" in caplog.text and "locked for" in caplog.text
+        assert "guess-" not in caplog.text and PASSWORD not in caplog.text  # never the password
+    finally:
+        visitor.close()
+        staff.close()
+
+
+def test_password_hashing_does_not_stall_the_pages(tmp_path: Path) -> None:
+    import concurrent.futures
+    import time
+
+    from bot.ui.auth import hash_password
+    settings = make_settings(tmp_path, staff_user="staff", staff_password=hash_password(PASSWORD))
+    visitor, staff = app.serve(settings, lambda: FakeBot(settings), block=False)
+    base = staff_base(settings)
+    try:
+        def guess(i: int) -> int:  # four clients (X-Forwarded-For from a trusted local proxy), each within its free tries
+            return httpx.post(base + "/login", data={"username": "staff", "password": f"g{i}"},
+                              headers={"X-Forwarded-For": f"192.0.2.{i % 4}"}, timeout=30).status_code
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            guesses = [pool.submit(guess, i) for i in range(16)]
+            time.sleep(0.2)
+            slowest = 0.0
+            for _ in range(10):
+                started = time.perf_counter()
+                assert httpx.get(base + "/", timeout=10).status_code == 200
+                slowest = max(slowest, time.perf_counter() - started)
+            assert [g.result() for g in guesses].count(400) == 16
+        assert slowest < 0.5, f"a page took {slowest:.2f} s while passwords were hashed"
+    finally:
+        visitor.close()
+        staff.close()
+
+
+def test_logging_out_ends_the_session(served: tuple[Settings, FakeBot]) -> None:
+    settings, _ = served
+    with signed_in(settings) as client:
+        assert client.get("/config").status_code == 200
+        assert client.get("/logout").status_code == 303
+        assert client.get("/config").status_code == 401
+
+
+def test_visitor_page_headers_title_and_preview(served: tuple[Settings, FakeBot]) -> None:
+    settings, _ = served
+    page = httpx.get(f"http://127.0.0.1:{settings.port}/")
+    csp = page.headers["content-security-policy"]
+    assert f"frame-ancestors 'self' {EMBEDDER}" in csp and "'unsafe-eval'" not in csp
+    assert page.headers["x-content-type-options"] == "nosniff" and page.headers["referrer-policy"] == "same-origin"
+    assert "x-frame-options" not in page.headers  # framing is the CSP's to allow
+    html = page.text
+    assert "<title>Calm Clinic: Questions about ketamine-assisted therapy</title>" in html
+    assert '<meta name="description" content="Answers to common questions' in html
+    assert f'<meta property="og:image" content="http://127.0.0.1:{settings.port}/kap-static/preview.png">' in html
+    assert 'content="Gradio"' not in html and "Click to try out the app" not in html and "githubusercontent" not in html
+    assert 'rel="manifest"' not in html
+    nonce = csp.split("'nonce-")[1].split("'")[0]
+    assert html.count("<script") == html.count(f'<script nonce="{nonce}"')  # every script carries this page's nonce
+    image = httpx.get(f"http://127.0.0.1:{settings.port}/kap-static/preview.png")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+
+
+def test_visitor_chat_shares_reads_only_with_the_embedding_site(served: tuple[Settings, FakeBot]) -> None:
+    settings, _ = served
+    url = f"http://127.0.0.1:{settings.port}/config"
+    embedder = httpx.get(url, headers={"Origin": EMBEDDER})
+    assert embedder.headers["access-control-allow-origin"] == EMBEDDER
+    assert "access-control-allow-credentials" not in embedder.headers
+    assert "access-control-allow-origin" not in httpx.get(url, headers={"Origin": EVIL}).headers
+
+
+def test_unknown_api_names_get_a_clean_404(served: tuple[Settings, FakeBot], caplog: pytest.LogCaptureFixture) -> None:
+    settings, _ = served
+    base = f"http://127.0.0.1:{settings.port}/gradio_api"
+    with caplog.at_level("INFO"):
+        for path, body in (("/call/nonexistent", {"data": ["x"]}), ("/run/nonexistent", {"data": ["x"]}),
+                           ("/queue/join", {"data": ["x"], "fn_index": 999, "session_hash": "abc"})):
+            reply = httpx.post(base + path, json=body)
+            assert reply.status_code == 404 and reply.json() == {"error": "No such API function."}, path
+    assert "Traceback" not in caplog.text and "FnIndexInferError" not in caplog.text

@@ -50,6 +50,7 @@ def test_answer_shows_numbered_footnotes_with_title_publisher_year_link_and_pass
     html = render.answer_html(turn, render.passages_for(turn, bot.chunk_text), CLINIC, TEXT)
     first, second = html.split('<li class="kap-fn"')[1:]
     assert "[1]" in first and "Ketamine for depression&#58; what we know" in first and "NIMH, 2023" in first
+    assert "Calm Clinic" in second and "Example Clinic" not in second  # the clinic article, as the configured clinic
     assert 'href="https://www.nimh.nih.gov/ketamine"' in first
     assert "<details>" in first and "<mark>Ketamine can cause dissociation during a session&#46;</mark>" in first
     assert "first approved as an anesthetic" in first  # context around the quote
@@ -69,12 +70,54 @@ def test_crisis_answer_is_marked_and_no_answer_shows_the_clinic() -> None:
     assert "kap-contact" not in bare  # nothing configured: nothing invented
 
 
-def test_crisis_panel_has_988_call_and_text_links() -> None:
+def test_crisis_reply_opens_with_its_buttons_988_first() -> None:
     extra = Resource(name="Crisis Text Line", how="Text HOME to 741741.", text="741741", text_body="HOME")
-    panel = render.crisis_panel([LIFELINE, extra], CLINIC, TEXT)
-    assert 'role="alert"' in panel and 'href="tel:988"' in panel and 'href="sms:988"' in panel
-    assert 'href="sms:741741?&amp;body=HOME"' in panel and "Text HOME to 741741" in panel
-    assert "(555) 010-0199" in panel
+    er = Resource(name="Emergency services (911)", how="Call 911.", call="911")
+    html = render.answer_html(FakeBot().answer("I want to kill myself"), {}, CLINIC, TEXT, [LIFELINE, er, extra])
+    opening = html.removeprefix('<div class="kap-answer kap-crisis">')
+    assert opening.startswith('<div class="kap-crisis-actions" role="group">')  # before any text
+    actions = re.findall(r'<a class="kap-action" href="([^"]+)">([^<]+)</a>', opening.split("</div>")[0])
+    assert actions == [("tel:988", "Call 988"), ("sms:988", "Text 988"), ("tel:911", "Call 911"),
+                       ("sms:741741?&amp;body=HOME", "Text HOME to 741741")]
+    assert render.esc(TEXT["crisis_actions_label"]) in html.split("<a ")[0]  # the group's name, read first
+    assert "(555) 010-0199" in html  # and the clinic
+
+
+def test_only_crisis_replies_carry_the_buttons() -> None:
+    for question in ("What is KAP?", "weather?"):
+        assert "kap-crisis-actions" not in render.answer_html(FakeBot().answer(question), {}, CLINIC, TEXT)
+
+
+def test_footnote_names_the_configured_clinic_without_stray_punctuation() -> None:
+    clinic_article = Citation(n=2, source="clinic-what", title="What Is Ketamine-Assisted Psychotherapy?", quote="q",
+                              publisher="The clinic (Winston-Salem, NC)", evidence_type="clinic article")
+    label = render.source_label(clinic_article, CLINIC)
+    assert label == "<cite>What Is Ketamine-Assisted Psychotherapy?</cite> Calm Clinic"
+    assert "?." not in label and "Winston" not in label
+    plain = Citation(n=1, source="s", title="A review", quote="q", publisher="NIMH", year=2023)
+    assert render.source_label(plain, CLINIC) == "<cite>A review</cite>. NIMH, 2023"
+    assert render.source_label(clinic_article, Clinic()).endswith("</cite> The clinic")
+
+
+def test_footnote_link_is_not_inside_the_clickable_summary() -> None:
+    bot = FakeBot()
+    turn = bot.answer("What is KAP?")
+    html = render.answer_html(turn, render.passages_for(turn, bot.chunk_text), CLINIC, TEXT)
+    for summary in re.findall(r"<summary>(.*?)</summary>", html):
+        assert "<a " not in summary  # one control never nests another
+    assert '<p class="kap-fn-link">Source&#58; <a href="https://www.nimh.nih.gov/ketamine"' in html
+
+
+def test_in_context_passage_leaves_out_what_the_answer_filter_blocks() -> None:
+    from bot.ui.passage import output_guard_filter
+
+    passage = ("In addition, ketamine is relatively safe and well-tolerated, with most people only experiencing mild, "
+               "inconsequential side effects such as dizziness, nausea, and mild dissociation. Ketamine can cause "
+               "dissociation during a session. KAP can help patients access and process repressed traumas.")
+    out = render.highlight(passage, "Ketamine can cause dissociation during a session.", output_guard_filter(),
+                           TEXT["passage_withheld"])
+    assert "inconsequential" not in out and "repressed" not in out
+    assert out.count('class="kap-withheld"') == 2 and "<mark>Ketamine can cause" in out
 
 
 def test_notice_bar_names_education_and_988() -> None:
@@ -104,7 +147,8 @@ def test_trace_shows_every_stage_escaped() -> None:
     assert "<script>" not in html and "&lt;b&gt;Bold" in html
 
 
-@pytest.mark.parametrize("module", ["content", "render", "trace", "auth", "feedback", "staff", "visitor"])
+@pytest.mark.parametrize("module", ["content", "render", "trace", "auth", "feedback", "staff", "visitor", "passage",
+                                    "page_head", "security", "throttle", "sessions", "exports", "server", "login"])
 def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib

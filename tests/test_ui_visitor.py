@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.models import Turn
-from bot.ui.visitor import MAX_MESSAGES, add_exchange, exchange_record, new_session, previous_question, rating_of
+from bot.ui.visitor import (FEEDBACK_PER_CLIENT, FEEDBACK_PER_SESSION, MAX_MESSAGES, FeedbackLimits, add_exchange,
+                            exchange_record, new_session, previous_question, rating_of)
 
 
 def test_transcript_is_bounded_and_feedback_indexes_follow() -> None:
@@ -44,3 +45,18 @@ def test_previous_question_is_passed_on_except_after_unreadable_input() -> None:
         assert previous_question(add_exchange(session, "q", "a", {"question": "x", "kind": kind})) == "x"
     assert previous_question(add_exchange(session, "q", "a", {"question": "\x00", "kind": "invalid_input"})) is None
     assert previous_question(new_session()) is None
+
+
+class FakeRequest:
+    def __init__(self, session: str, client: str) -> None:
+        self.session_hash = session
+        self.client = type("Client", (), {"host": client})()
+
+
+def test_feedback_is_limited_per_session_and_per_client() -> None:
+    limits = FeedbackLimits()
+    assert all(limits.allow(FakeRequest("s1", "10.0.0.1")) for _ in range(FEEDBACK_PER_SESSION))
+    assert not limits.allow(FakeRequest("s1", "10.0.0.1"))  # this session has said enough for now
+    sessions = (FakeRequest(f"new-{n}", "10.0.0.1") for n in range(FEEDBACK_PER_CLIENT))
+    assert sum(limits.allow(r) for r in sessions) == FEEDBACK_PER_CLIENT - FEEDBACK_PER_SESSION  # fresh sessions, same client
+    assert limits.allow(FakeRequest("s2", "10.0.0.2"))  # someone else

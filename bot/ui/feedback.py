@@ -1,7 +1,8 @@
 """The review queue: visitor feedback on answers, in SQLite under the data directory.
 
 One short-lived connection per call (WAL journal), so the store is safe across Gradio's worker
-threads. Questions and comments are redacted before they are written.
+threads. Questions and comments are redacted before they are written; the database is created 0600
+(SQLite gives its journal files the same mode), in a directory only the app's user can enter.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from bot.privacy import private_file
 from bot.ui.content import redact
 
 DB_NAME = "feedback.sqlite3"
@@ -72,7 +74,10 @@ class FeedbackStore:
         with self._lock:
             if self._ready:
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)
+            for journal in (self.path.with_name(self.path.name + "-wal"), self.path.with_name(self.path.name + "-shm")):
+                if journal.exists():  # left by an earlier version, perhaps world-readable
+                    private_file(journal)
             db = sqlite3.connect(self.path, timeout=10)
             try:
                 db.execute("PRAGMA journal_mode=WAL")

@@ -13,11 +13,14 @@ from urllib.parse import urlsplit
 
 from bot.config import Clinic
 from bot.models import Citation, Turn
-from bot.ui.content import Resource, UIText
+from bot.ui.content import LIFELINE, Resource, UIText
+from bot.ui.passage import Blocked, never, segments
 
 MAX_LINK_CHARS = 60  # longer link texts are shortened; the href stays whole
 CITED_LINE = re.compile(r"^- (?P<quote>.*) \[(?P<n>\d+)\]$")
 CONTACT_KINDS = frozenset({"no_answer", "needs_clinician", "crisis"})
+CLINIC_ARTICLE = "clinic article"  # its front matter names the article's original publisher, not this clinic
+END_PUNCTUATION = (".", "?", "!", "…", ":")
 
 
 def esc(text: object) -> str:
@@ -94,35 +97,52 @@ def body(answer: str) -> str:
     return "".join(parts)
 
 
-def highlight(passage: str, quote: str) -> str:
-    """The passage with the quote marked; whitespace is normalised on both sides.
+def highlight(passage: str, quote: str, blocked: Blocked = never, withheld: str = "[…]") -> str:
+    """The passage with the quote marked and blocked sentences left out (bot.ui.passage); escaped.
 
     >>> highlight("One.  Two\\nthree. Four.", "Two three.")
     'One&#46; <mark>Two three&#46;</mark> Four&#46;'
     """
-    flat, q = " ".join(passage.split()), " ".join(quote.split())
-    at = flat.find(q) if q else -1
-    if at < 0:
-        return f"<mark>{esc(q)}</mark>" if not flat else f"{esc(flat)}<br><mark>{esc(q)}</mark>"
-    return f"{esc(flat[:at])}<mark>{esc(q)}</mark>{esc(flat[at + len(q):])}"
+    out = ""
+    for kind, part in segments(passage, quote, blocked):
+        if kind == "withheld":
+            shown = f'<span class="kap-withheld">{esc(withheld)}</span>'
+        else:
+            shown = f"<mark>{esc(part)}</mark>" if kind in ("quote", "unplaced") else esc(part)
+        out += ("<br>" if kind == "unplaced" else " ") + shown if out else shown
+    return out
 
 
-def footnote(c: Citation, passage: str | None, text: UIText) -> str:
-    """`[n] Title. Publisher, year. link` as a summary; opening it shows the passage in context."""
-    source = ", ".join(esc(p) for p in (c.publisher, c.year) if p)
-    label = f'<span class="kap-fn-n">[{c.n}]</span> <cite>{esc(c.title)}</cite>' + (f". {source}" if source else "")
+def source_label(c: Citation, clinic: Clinic) -> str:
+    """`Title. Publisher, year`: the clinic article under the configured clinic's name; no doubled stops.
+
+    >>> c = Citation(n=1, source="a", title="What Is KAP?", quote="q", publisher="Old Clinic (NC)", evidence_type="clinic article")
+    >>> source_label(c, Clinic(name="Calm Clinic"))
+    '<cite>What Is KAP?</cite> Calm Clinic'
+    """
+    title = c.title.strip()
+    publisher = (clinic.name[:1].upper() + clinic.name[1:]) if c.evidence_type == CLINIC_ARTICLE else c.publisher
+    source = ", ".join(esc(p) for p in (publisher, c.year) if p)
+    stop = " " if title.endswith(END_PUNCTUATION) else ". "
+    return f"<cite>{esc(title)}</cite>" + (f"{stop}{source}" if source else "")
+
+
+def footnote(c: Citation, passage: str | None, text: UIText, clinic: Clinic, blocked: Blocked = never) -> str:
+    """`[n] Title. Publisher, year` as a summary; opening it shows the passage in context, then the link
+    (a link inside the summary would nest one control in another)."""
     kind = f' <span class="kap-fn-type">{esc(c.evidence_type)}</span>' if c.evidence_type else ""
-    url = f" {link(c.url)}" if c.url else ""
-    quote = highlight(passage or "", c.quote)
-    return (f'<li class="kap-fn"><details><summary>{label}{kind}{url}</summary>'
+    url = f'<p class="kap-fn-link">{esc(text["source_link_label"])}&#58; {link(c.url)}</p>' if c.url else ""
+    quote = highlight(passage or "", c.quote, blocked, text["passage_withheld"])
+    return (f'<li class="kap-fn"><details><summary><span class="kap-fn-n">[{c.n}]</span> {source_label(c, clinic)}{kind}</summary>'
             f'<blockquote class="kap-passage"><span class="kap-passage-label">{esc(text["passage_label"])}&#58;</span> '
-            f"{quote}</blockquote></details></li>")
+            f"{quote}</blockquote>{url}</details></li>")
 
 
-def footnotes(citations: Sequence[Citation], passages: Mapping[int, str], text: UIText) -> str:
+def footnotes(citations: Sequence[Citation], passages: Mapping[int, str], text: UIText, clinic: Clinic,
+              blocked: Blocked = never) -> str:
     if not citations:
         return ""
-    items = "".join(footnote(c, passages.get(c.n), text) for c in citations)
+    items = "".join(footnote(c, passages.get(c.n), text, clinic, blocked) for c in citations)
     return f'<div class="kap-sources"><p class="kap-sources-title">{esc(text["sources_heading"])}</p><ol class="kap-footnotes">{items}</ol></div>'
 
 
@@ -140,11 +160,14 @@ def contact_card(clinic: Clinic, text: UIText) -> str:
     return '<p class="kap-contact">' + "<br>".join(rows) + "</p>"
 
 
-def answer_html(turn: Turn, passages: Mapping[int, str], clinic: Clinic, text: UIText) -> str:
-    """One bot message. A crisis answer is styled apart from ordinary bubbles (the panel is the alert)."""
+def answer_html(turn: Turn, passages: Mapping[int, str], clinic: Clinic, text: UIText,
+                resources: Sequence[Resource] = (LIFELINE,), blocked: Blocked = never) -> str:
+    """One bot message. A crisis reply opens with its buttons (Call 988, Text 988, Call 911 …), before any
+    text, and is styled apart from ordinary bubbles; the page's script moves focus to them."""
+    first = crisis_actions(resources, text) if turn.kind == "crisis" else ""
     contact = contact_card(clinic, text) if turn.kind in CONTACT_KINDS else ""
-    return (f'<div class="kap-answer kap-{turn.kind}">'
-            f"{body(turn.answer)}{contact}{footnotes(turn.citations, passages, text)}</div>")
+    return (f'<div class="kap-answer kap-{turn.kind}">{first}'
+            f"{body(turn.answer)}{contact}{footnotes(turn.citations, passages, text, clinic, blocked)}</div>")
 
 
 def passages_for(turn: Turn, chunk_text: Callable[[str], str]) -> dict[int, str]:
@@ -161,31 +184,35 @@ def passages_for(turn: Turn, chunk_text: Callable[[str], str]) -> dict[int, str]
     return out
 
 
-def resource_links(r: Resource) -> str:
-    """A resource's reviewed text, and big tap targets to call, text or open it."""
+def resource_actions(r: Resource) -> list[str]:
+    """Big tap targets to call or text one resource.
+
+    >>> resource_actions(Resource(name="CTL", text="741741", text_body="HOME"))
+    ['<a class="kap-action" href="sms:741741?&amp;body=HOME">Text HOME to 741741</a>']
+    """
     actions = []
     if r.call:
         actions.append(f'<a class="kap-action" href="{tel_href(r.call)}">Call {esc(r.call)}</a>')
     if r.text:
-        body = f"?&amp;body={esc(r.text_body)}" if r.text_body else ""
+        body_param = f"?&amp;body={esc(r.text_body)}" if r.text_body else ""
         word = f"{esc(r.text_body)} to " if r.text_body else ""
-        actions.append(f'<a class="kap-action" href="sms:{re.sub(r"[^0-9+]", "", r.text)}{body}">Text {word}{esc(r.text)}</a>')
-    if r.url:
-        actions.append(link(r.url))
-    how = f"<br>{esc(r.how)}" if r.how else ""
-    when = f'<br><span class="kap-note">{esc(r.when)}</span>' if r.when else ""
-    return f'<li><strong>{esc(r.name)}</strong>{how}{when}<span class="kap-actions">{" ".join(actions)}</span></li>'
+        actions.append(f'<a class="kap-action" href="sms:{re.sub(r"[^0-9+]", "", r.text)}{body_param}">Text {word}{esc(r.text)}</a>')
+    return actions
 
 
-def crisis_panel(resources: Sequence[Resource], clinic: Clinic, text: UIText) -> str:
-    """Shown beside the chat once a message is judged a crisis: who to reach, right now."""
-    items = "".join(resource_links(r) for r in resources)
-    return (f'<section class="kap-crisis-panel" role="alert" aria-labelledby="kap-crisis-h">'
-            f'<h2 id="kap-crisis-h">{esc(text["crisis_heading"])}</h2><p>{esc(text["crisis_intro"])}</p>'
-            f'<ul class="kap-resources">{items}</ul>{contact_card(clinic, text)}</section>')
+def crisis_actions(resources: Sequence[Resource], text: UIText) -> str:
+    """The first thing in a crisis reply: every way to reach help now, in the reviewed order (988 first)."""
+    links = "".join(a for r in resources for a in resource_actions(r))
+    # The chat's sanitizer drops aria-label, so the group's name is hidden text screen readers read first.
+    return (f'<div class="kap-crisis-actions" role="group"><span class="kap-sr-only">{esc(text["crisis_actions_label"])}</span>'
+            f"{links}</div>")
 
 
 def notice_bar(text: UIText) -> str:
-    """The always-visible line: educational, not medical advice; in crisis, call or text 988."""
-    return (f'<p class="kap-notice" role="note">{esc(text["notice"])} '
-            f'<strong>{esc(text["crisis_prompt"])} <a href="tel:988">Call</a> or <a href="sms:988">text 988</a></strong></p>')
+    """The always-visible line: educational, not medical advice; in crisis, call or text 988. On a phone
+    the short notice replaces the long one, so the header stays one line. After a crisis reply the page
+    keeps it in red with 911 added, for the rest of the visit (bot/ui/static/visitor.js)."""
+    return (f'<p class="kap-notice" role="note"><span class="kap-notice-long">{esc(text["notice"])}</span>'
+            f'<span class="kap-notice-short">{esc(text["notice_short"])}</span> '
+            f'<strong>{esc(text["crisis_prompt"])} <a href="tel:988">Call</a> or <a href="sms:988">text 988</a>'
+            f'<span class="kap-notice-911">; {esc(text["emergency_prompt"])} <a href="tel:911">call 911</a></span></strong></p>')

@@ -15,18 +15,23 @@ from bot.models import Turn
 from bot.ui import render
 from bot.ui.content import crisis_resources, ui_text
 from bot.ui.feedback import MAX_COMMENT_CHARS, FeedbackStore
+from bot.ui.passage import output_guard_filter
 from bot.ui.service import BotLike, ask
+from bot.ui.throttle import RateLimit
+from bot.ui.widgets import html_block
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGES = 40  # messages kept on screen per session; older ones scroll away for good
 SESSION_TTL_S = 3600  # a session's state is dropped an hour after its last use
+FEEDBACK_WINDOW_S = 600  # feedback (thumbs and comments) is counted over ten minutes …
+FEEDBACK_PER_SESSION = 30  # … per browser session (a session holds at most MAX_MESSAGES / 2 answers)
+FEEDBACK_PER_CLIENT = 120  # … and per client address (several people may share one)
 
 
 def new_session() -> dict[str, Any]:
-    """messages: what the Chatbot shows; turns: chat index -> what feedback needs; last: last rated id;
-    crisis: whether the crisis panel is showing."""
-    return {"messages": [], "turns": {}, "last": None, "crisis": False}
+    """messages: what the Chatbot shows; turns: chat index -> what feedback needs; last: last rated id."""
+    return {"messages": [], "turns": {}, "last": None}
 
 
 def add_exchange(session: dict[str, Any], question_html: str, answer_html: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -79,27 +84,43 @@ def rating_of(liked: bool | str) -> int | None:
     return None
 
 
+class FeedbackLimits:
+    """Feedback is refused past FEEDBACK_PER_SESSION or FEEDBACK_PER_CLIENT in FEEDBACK_WINDOW_S."""
+
+    def __init__(self) -> None:
+        self.per_session = RateLimit(FEEDBACK_PER_SESSION, FEEDBACK_WINDOW_S)
+        self.per_client = RateLimit(FEEDBACK_PER_CLIENT, FEEDBACK_WINDOW_S)
+
+    def allow(self, request: gr.Request | None) -> bool:
+        session = getattr(request, "session_hash", None) or "?"
+        client = getattr(getattr(request, "client", None), "host", None) or "?"
+        ok = self.per_session.allow(session) and self.per_client.allow(client)
+        if not ok:
+            log.warning("feedback refused for client %s: over the limit", client)
+        return ok
+
+
 def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: FeedbackStore) -> gr.Blocks:
     text = ui_text(settings.clinic)
-    crisis_html = render.crisis_panel(crisis_resources(), settings.clinic, text)
+    resources, blocked, limits = crisis_resources(), output_guard_filter(), FeedbackLimits()
 
     def respond(message: str, session: dict[str, Any]) -> tuple[Any, ...]:
         question = (message or "").strip()[: MAX_QUESTION_CHARS * 2]  # longer is refused by the bot anyway
         if not question:
-            return gr.skip(), gr.skip(), session, gr.skip()
+            return gr.skip(), gr.skip(), session
         bot = get_bot()
         turn = ask(bot, question, previous_question(session))
-        html = render.answer_html(turn, render.passages_for(turn, bot.chunk_text), settings.clinic, text)
-        record = exchange_record(question, turn)
-        session = add_exchange(session, render.visitor_message(question), html, record)
-        if turn.kind == "crisis":  # once shown, the panel stays for the session
-            session["crisis"] = True
-        return "", session["messages"], session, crisis_html if session.get("crisis") else ""
+        html = render.answer_html(turn, render.passages_for(turn, bot.chunk_text), settings.clinic, text,
+                                  resources, blocked)
+        session = add_exchange(session, render.visitor_message(question), html, exchange_record(question, turn))
+        return "", session["messages"], session
 
-    def on_like(data: gr.LikeData, session: dict[str, Any]) -> tuple[Any, ...]:
+    def on_like(data: gr.LikeData, session: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
         record = session["turns"].get(data.index if isinstance(data.index, int) else -1)
         if record is None:
             return session, gr.skip(), gr.skip(), gr.skip()
+        if not limits.allow(request):
+            return session, gr.update(visible=True), gr.skip(), gr.update(value=text["feedback_limited"], visible=True)
         rating, item_id = rating_of(data.liked), record.get("feedback_id")
         if rating is None:
             if item_id is not None:
@@ -115,32 +136,29 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
         return ({**session, "last": item_id}, gr.update(visible=True), gr.update(value="", label=prompt),
                 gr.update(visible=False))
 
-    def on_comment(comment: str, session: dict[str, Any]) -> tuple[Any, ...]:
+    def on_comment(comment: str, session: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
         if session.get("last") is None or not (comment or "").strip():
             return gr.skip(), gr.skip()
+        if not limits.allow(request):
+            return gr.skip(), gr.update(value=text["feedback_limited"], visible=True)
         store.comment(session["last"], comment)
         return gr.update(value=""), gr.update(value=text["feedback_saved"], visible=True)
 
-    def on_clear(session: dict[str, Any]) -> tuple[Any, ...]:  # the crisis panel, once shown, stays
-        return {**new_session(), "crisis": session.get("crisis", False)}, gr.update(visible=False)
-
-    def on_example(data: gr.SelectData, session: dict[str, Any]) -> tuple[Any, ...]:
-        value = data.value if isinstance(data.value, dict) else {}
-        return respond(str(value.get("text", "")), session)
+    def on_clear(session: dict[str, Any]) -> tuple[Any, ...]:
+        return new_session(), gr.update(visible=False)
 
     with gr.Blocks(title=f"{settings.clinic.name}: {text['title']}", analytics_enabled=False) as demo:
         session = gr.State(new_session(), time_to_live=SESSION_TTL_S)
         with gr.Column(elem_id="kap-visitor"):
             with gr.Column(elem_id="kap-header"):
-                gr.HTML(f"<h1>{render.esc(text['title'])}</h1><p class='kap-sub'>{render.esc(text['subtitle'])}</p>"
+                html_block(f"<h1>{render.esc(text['title'])}</h1><p class='kap-sub'>{render.esc(text['subtitle'])}</p>"
                         f"{render.notice_bar(text)}", padding=False)
             chat = gr.Chatbot(
                 value=[], elem_id="kap-chat", label=text["title"], show_label=False, height="60vh", min_height=280,
                 buttons=[], latex_delimiters=[], sanitize_html=True, render_markdown=True, allow_tags=False,
                 feedback_options=("Like", "Dislike"), group_consecutive_messages=False, layout="bubble",
-                examples=[{"text": e} for e in text.examples],
+                autoscroll=False,  # the page's script opens each answer at its first line instead
             )
-            crisis = gr.HTML("", elem_id="kap-crisis")  # a plain value, never gr.update: cheaper per event
             with gr.Column(visible=False, elem_id="kap-feedback") as feedback_box:
                 with gr.Row(equal_height=True):
                     comment = gr.Textbox(label=text["feedback_thanks_down"], info=text["feedback_comment_hint"],
@@ -148,15 +166,19 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
                                          elem_id="kap-comment")
                     send_comment = gr.Button(text["feedback_send"], scale=1, min_width=120, elem_id="kap-comment-send")
                 saved = gr.Markdown(visible=False, elem_id="kap-comment-saved")
-            with gr.Row(equal_height=True):
+            with gr.Row(equal_height=True, elem_id="kap-ask"):
                 box = gr.Textbox(label=text["input_label"], placeholder=text["input_placeholder"], lines=1, max_lines=6,
                                  max_length=MAX_QUESTION_CHARS, scale=5, elem_id="kap-input", autofocus=False)
                 send = gr.Button(text["send"], variant="primary", scale=1, min_width=90, elem_id="kap-send")
+            with gr.Column(elem_id="kap-examples"):  # hidden by the stylesheet once the chat has a message
+                html_block(f"<p class='kap-examples-h'>{render.esc(text['examples_heading'])}</p>", padding=False)
+                examples = [gr.Button(e, size="sm", variant="secondary", elem_classes="kap-example") for e in text.examples]
 
-        outputs = [box, chat, session, crisis]
+        outputs = [box, chat, session]
         box.submit(respond, [box, session], outputs, api_name="chat", show_progress="minimal")
         send.click(respond, [box, session], outputs, api_visibility="private", show_progress="minimal")
-        chat.example_select(on_example, [session], outputs, api_visibility="private")
+        for example in examples:
+            example.click(respond, [example, session], outputs, api_visibility="private", show_progress="minimal")
         chat.like(on_like, [session], [session, feedback_box, comment, saved], api_visibility="private", queue=False)
         comment.submit(on_comment, [comment, session], [comment, saved], api_visibility="private", queue=False)
         send_comment.click(on_comment, [comment, session], [comment, saved], api_visibility="private", queue=False)
