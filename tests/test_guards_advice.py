@@ -39,7 +39,6 @@ ADVICE = [
     ("I was diagnosed with schizophrenia, is this right for me?", "personal_condition"),
     ("Should I try ketamine?", "personal_condition"), ("I'm 16, can I get treatment?", "personal_condition"),
     # self-diagnosis
-    ("How many sessions will I need?", "personal_condition"),  # one's own course
     ("Do I have depression?", "self_diagnosis"), ("Am I bipolar?", "self_diagnosis"),
     ("Do I have treatment-resistant depression?", "self_diagnosis"), ("Can you diagnose me?", "self_diagnosis"),
     # at-home or unsupervised use
@@ -99,8 +98,6 @@ ADVICE_MORE = [
     ("Can I still take my Vyvanse on treatment days?", "combining"), ("can i smoke a joint after my session", "combining"),
     # one's own course of treatment
     ("How many troches will I have to take before I feel better?", "personal_condition"),
-    ("how often do I need boosters after the first six infusions?", "personal_condition"),
-    ("Will I need maintenance infusions forever?", "personal_condition"),
     # self-diagnosis
     ("Can you figure out whether I have PTSD from what I've described?", "self_diagnosis"),
     ("I'm not sure if I qualify as treatment-resistant", "self_diagnosis"),
@@ -125,6 +122,13 @@ GENERAL = [
 ]
 
 # Near misses of the classes above: general information, answered from the corpus.
+# How many sessions or boosters people need has a general answer, given with the usual note, even asked with
+# "I" (issues 12 and 13): only a judgment about this person is referred.
+GENERAL_WITH_I = [
+    "How many sessions will I need?", "how often do I need boosters after the first six infusions?",
+    "Will I need maintenance infusions forever?", "how many infusions would I probably need?",
+]
+
 GENERAL_MORE = [
     # the safety of at-home ketamine is informational (the FDA's 2023 warning)
     "Is at-home ketamine safe?", "Is ketamine from an online telehealth service as safe as a clinic?",
@@ -157,7 +161,7 @@ def test_personal_medical_questions_need_a_clinician(text: str, category: str, r
     assert category in verdict.detail["matched"]
 
 
-@pytest.mark.parametrize("text", GENERAL + GENERAL_MORE)
+@pytest.mark.parametrize("text", GENERAL + GENERAL_MORE + GENERAL_WITH_I)
 def test_general_questions_are_answered(text: str, rules: GuardRules) -> None:
     verdict = check_advice(text, rules.advice)
     assert not verdict.fired, verdict.detail

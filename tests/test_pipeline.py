@@ -43,9 +43,12 @@ def test_invalid_input_never_reaches_the_model(bot):
     assert turn.kind == "invalid_input" and "embed" not in turn.timings_ms
 
 
-def test_marketing_line_is_replaced_by_a_vetted_qualifier(bot):
+def test_a_marketing_line_never_takes_an_answer_slot(bot):
+    """The output guard would drop it, so it is known before any question and never selected at all: no
+    answer is padded with a stock warning standing in for it."""
     turn = bot.answer("Is ketamine safe and well-tolerated with mild side effects?")
-    assert "relatively safe" not in turn.answer and "overclaim" in turn.flags
+    assert "relatively safe" not in turn.answer and "overclaim" not in turn.flags
+    assert all("relatively safe" not in e.text for e in turn.evidence)
     assert all(c.source != "clinic-about" or "safe" not in c.quote for c in turn.citations)
 
 

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -66,21 +68,43 @@ def test_already_balanced_answer_gets_no_extra_qualifier(bank):
     assert [e.role for e in sel.items] == ["answer"]
 
 
-def test_approval_question_gets_the_approval_status(bank):
-    sel = select("is ketamine fda approved for depression", chunks("han#0"), bank)
-    assert any("FDA-approved only as an anesthetic" in e.text for e in sel.items)
+def test_a_question_alone_never_adds_a_balance_line(bank, monkeypatch):
+    """Balance answers a claim the answer quotes; a question that merely names the FDA quotes no claim."""
+    monkeypatch.setattr("bot.select.MIN_BALANCE", 0.0)
+    sel = select("is ketamine a miracle drug, what does the FDA list", chunks("fda#0"), bank, max_sentences=1)
+    assert [e.role for e in sel.items] == ["answer"]
 
 
-@pytest.mark.parametrize("question, chunk, words", [
-    ("is ketamine a miracle drug, what does the FDA list", "fda#0", ("fades", "half")),
-    ("is ketamine totally harmless for patients in pooled trials", "han#0", ("misuse",)),
-])
-def test_overclaim_bait_gets_a_qualifier_even_without_a_clinic_claim(bank, monkeypatch, question, chunk, words):
-    monkeypatch.setattr("bot.select.MIN_BALANCE", 0.0)  # the fake embedder's cosines run low
-    sel = select(question, chunks(chunk), bank, max_sentences=1)
-    assert [e.chunk_id for e in sel.items if e.role == "answer"] == [chunk]
-    balance = [e.text for e in sel.items if e.role == "balance"]
-    assert any(w in t for t in balance for w in words), balance
+def test_a_balance_line_must_share_a_topic_word_with_the_question(bank, monkeypatch):
+    """"What is KAP?" quoting the clinic's efficacy claim must not get a trial result on another topic."""
+    monkeypatch.setattr("bot.select.MIN_BALANCE", 0.0)
+    on_topic = select("does ketamine therapy provide relief, and how long does the benefit last", chunks("clinic#0"),
+                      bank, max_sentences=1)
+    assert [e.text for e in on_topic.items if e.role == "balance"] == [TEXTS[3][2]]  # "benefit" is shared
+    off_topic = select("what is this therapy", chunks("clinic#0"), bank, max_sentences=1)
+    assert [e.role for e in off_topic.items] == ["answer"]
+
+
+def test_sentences_the_output_guard_would_drop_never_take_a_slot(bank):
+    blocked = SentenceBank.build(bank.sentences, bank.vectors, bank.clinic_docs, RULES, blocked=frozenset({1}))
+    sel = select("is ketamine safe and well-tolerated with mild side effects", chunks("clinic#0"), blocked)
+    assert all(e.sentence_id != 1 for e in sel.items + sel.alternates)
+
+
+def test_the_question_type_steers_which_sentences_may_answer(bank):
+    """Two sentences compete; the type's pattern ("how long…": lasting, fading) lets only the one that can
+    answer take the slot, though the other scores higher on words alone."""
+    question = "how long does the benefit of an infusion last, and how many responded"
+    free = select(question, chunks("han#0", "han#1"), bank, max_sentences=1, max_balance=0)
+    steered = select(question, chunks("han#0", "han#1"), bank, max_sentences=1, max_balance=0,
+                     answers=re.compile(r"\b(fades|last\w*)\b"))
+    assert free.items[0].text == TEXTS[2][2]
+    assert steered.items[0].text == TEXTS[3][2]
+
+
+def test_a_type_pattern_no_relevant_sentence_matches_is_ignored(bank):
+    sel = select("how many patients responded to an infusion", chunks("han#0"), bank, answers=re.compile("zzz"))
+    assert sel.items and sel.items[0].text.startswith("About half")
 
 
 def test_no_retrieved_chunks_means_no_evidence_but_alternates_exist(bank):

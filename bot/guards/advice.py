@@ -6,8 +6,8 @@ General questions ("what doses were used in trials", "who should not get ketamin
 difference is a personal ask. Patterns live in bot/data/advice.yaml.
 
 >>> from bot.guards.rules import load_rules
->>> check_advice("How many mg do I need?", load_rules().advice).detail["matched"]
-['dose']
+>>> check_advice("How many mg do I need?", load_rules().advice).detail["matched"][0]
+'dose'
 >>> check_advice("What doses were used in trials?", load_rules().advice).fired
 False
 """
