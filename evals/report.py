@@ -48,20 +48,34 @@ def _sections(run: "Evaluation", allow: Mapping[str, str]) -> list[tuple[str, t.
     out: list[tuple[str, t.Rows | None]] = [
         ("Gates", t.gate_rows(run.gates)),
         ("Overall", t.headline_rows(run.table["overall"])),
+        ("Does the answer answer? (cases with sentence-level gold)", t.answer_rows(run.table["overall"])),
         ("Retrieval: dense, BM25 (lexical) and hybrid", t.retrieval_rows(run.table)),
         ("By category", t.category_rows(run.table)),
         ("Categories", t.legend_rows()),
         ("Allow-list (cases.yaml allow_fail)", t.allow_rows(dict(allow), passing)),
     ]
     if run.heldout_table:
-        out += [(f"{HELDOUT_TITLE} ({len(run.heldout)})", t.category_rows(run.heldout_table))]
+        out += [(f"{HELDOUT_TITLE} ({len(run.heldout)})", t.category_rows(run.heldout_table)),
+                (f"{HELDOUT_TITLE}: does the answer answer?", t.answer_rows(run.heldout_table["overall"]))]
     return out + [("Charts", None)]
 
 
 def _failing(run: "Evaluation") -> list[tuple[Case, CaseResult]]:
     gated = {case_id for g in run.gates for case_id in g.failing}
-    suite = sorted(((c, r) for c, r in run.pairs if not r.passed), key=lambda cr: cr[1].id not in gated)
-    return suite + [(c, r) for c, r in run.heldout if not r.passed]
+    return sorted(((c, r) for c, r in run.pairs if not r.passed), key=lambda cr: cr[1].id not in gated)
+
+
+HELDOUT_WARNING = ("Reading these cases makes them a training set for whoever reads them: record the held-apart "
+                   "figures first, and never change the bot to pass one of them (write a new held-apart set instead).")
+
+
+def heldout_failures(run: "Evaluation") -> str:
+    """The held-apart cases that failed, kept out of report.md and the console so that nobody tunes on them."""
+    lines = ["# Held-apart cases that failed", "", f"**{HELDOUT_WARNING}**", ""]
+    for case, r in run.heldout:
+        if not r.passed:
+            lines += [f"- **{r.id}** [{r.category}] {r.question}", f"  - {'; '.join(r.failures)}"]
+    return "\n".join(lines) + "\n"
 
 
 def markdown(meta: dict[str, Any], run: "Evaluation", allow: Mapping[str, str],
@@ -153,4 +167,6 @@ def write(out_dir: Path, meta: dict[str, Any], run: "Evaluation", allow: Mapping
     md = out_dir / "report.md"
     md.write_text(markdown(meta, run, allow, charts, out_dir), encoding="utf-8")
     (out_dir / "report.html").write_text(html_page(meta, run, allow, charts), encoding="utf-8")
+    if run.heldout:
+        (out_dir / "heldout_failures.md").write_text(heldout_failures(run), encoding="utf-8")
     return md

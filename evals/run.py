@@ -109,6 +109,7 @@ def print_summary(run: Evaluation, md: Path) -> None:
     print(t.table(*t.category_rows(run.table)), "\n")
     print(t.table(*t.retrieval_rows(run.table)), "\n")
     print(t.table(*t.headline_rows(run.table["overall"])), "\n")
+    print(t.table(*t.answer_rows(run.table["overall"])), "\n")
     print(t.table(*t.gate_rows(run.gates)), "\n")
     _print_failures(run.pairs)
     failing = [r for _, r in run.pairs if not r.passed]
@@ -119,7 +120,10 @@ def print_summary(run: Evaluation, md: Path) -> None:
     if run.heldout_table:
         print(f"\nHeld-apart cases ({len(run.heldout)}; never used to tune, never gated):")
         print(t.table(*t.category_rows(run.heldout_table)))
-        _print_failures(run.heldout, " held-apart")
+        print(t.table(*t.answer_rows(run.heldout_table["overall"])))
+        failed = sum(not r.passed for _, r in run.heldout)
+        print(f"{failed} held-apart cases failed: listed only in {md.parent / 'heldout_failures.md'} (read it only "
+              f"after recording these figures; never tune on it)")
     for g in (g for g in run.gates if not g.ok):
         print(f"GATE FAILED: {g.name} = {t.fmt(g.value, g.gate.how)} (wanted {t.wanted(g.gate)}); "
               f"cases: {', '.join(g.failing) or '–'}")

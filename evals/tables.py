@@ -45,6 +45,17 @@ HEADLINE: list[tuple[str, str, str]] = [
 ]
 
 
+ANSWERS: list[tuple[str, str, str]] = [
+    ("direct_answers", "Answers directly (right kind; for answerable questions a gold sentence quoted)", "pct"),
+    ("answer_precision", "Answer precision (quoted answer sentences that are gold)", "pct"),
+    ("first_bullet_hit", "First-bullet hit (the first quoted sentence is gold)", "pct"),
+    ("answer_recall", "Answer recall (answerable questions with a gold sentence quoted)", "pct"),
+    ("mean_bullets", "Answer sentences per answer (mean)", "num"),
+    ("balance_on_topic", "Balance lines on the question's topic (gold or related)", "pct"),
+    ("answerable_no_answer", "Answerable questions given no_answer", "int"),
+]
+
+
 def fmt(value: Any, how: str) -> str:
     """`fmt(0.5, "pct")` -> `"50.0%"`; None -> `"–"`."""
     if value is None:
@@ -88,6 +99,11 @@ def retrieval_rows(by_cat: dict[str, dict[str, Any]]) -> Rows:
 
 def headline_rows(overall: dict[str, Any]) -> Rows:
     return ["metric", "value"], [[title, fmt(overall[k], how)] for k, title, how in HEADLINE]
+
+
+def answer_rows(overall: dict[str, Any]) -> Rows:
+    """Does the answer answer the question: the sentence-level figures (cases with gold_quotes)."""
+    return ["answer metric", "value"], [[title, fmt(overall.get(k), how)] for k, title, how in ANSWERS]
 
 
 def wanted(g: Gate) -> str:

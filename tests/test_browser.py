@@ -32,6 +32,7 @@ MAX_TABS = 40  # keyboard walk: presses before giving up
 USER, PASSWORD = "staff", "browser-test-pw"
 QUESTION = "What is ketamine-assisted psychotherapy?"
 CRISIS = "I want to kill myself"
+CHECK_IN = "i feel so empty and alone, nothing helps"  # distress the bot has no answer for: a check-in
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
 # Playwright's wait_for_function evaluates a plain expression with eval(), which the pages' CSP refuses:
 # every predicate here is a function.
@@ -220,6 +221,31 @@ def test_crisis_buttons_come_first_in_view_and_focused(server: Server, browser: 
         shoot(pg, f"crisis-{width}", readme=width < 500 and server.backend == "real")
     finally:
         context.close()
+
+
+def test_a_check_in_offers_im_safe_and_then_answers(server: Server, page: object) -> None:
+    """The check-in starts with the crisis help; its one button sends the question on, marked safe; the
+    button never shows on a full crisis reply, and the 988 line stays on screen afterwards."""
+    page.goto(server.visitor)
+    safe = page.locator("#kap-safe")
+    check_in = ask(page, CHECK_IN)
+    assert "kap-crisis" in check_in.get_attribute("class")
+    assert "kap-crisis-actions" in check_in.locator(":scope > *").first.get_attribute("class")  # resources first
+    assert "thoughts of suicide" in check_in.inner_text()  # the gentle question
+    safe.wait_for(state="visible")
+    assert safe.inner_text() == "I'm safe — show me the answer"
+    safe.click()
+    page.wait_for_function("() => document.querySelectorAll('.kap-answer').length >= 2")
+    after = page.locator(".kap-answer").last
+    assert "kap-crisis" not in after.get_attribute("class")
+    assert page.locator(".kap-q").last.inner_text().startswith("I'm safe")
+    safe.wait_for(state="hidden")
+    notice = page.locator(".kap-notice")
+    assert notice.is_visible() and "988" in notice.inner_text()  # still there for the rest of the visit
+    ask(page, CRISIS)  # a full crisis reply: no "I'm safe" button
+    page.wait_for_timeout(300)
+    assert not safe.is_visible()
+    shoot(page, "check-in")
 
 
 def test_every_answer_opens_at_its_first_line(server: Server, browser: object) -> None:

@@ -22,10 +22,12 @@ CHUNKS = {
                      "sessions are supervised.",
 }
 CRISIS_WORDS = ("kill myself", "suicide", "end my life", "hurt myself")
+CHECK_IN_WORDS = ("empty and alone",)  # the uncertain band: a check-in, answered once the visitor says they are safe
 
 
 class FakeBot:
-    """Canned answers: crisis words -> crisis; 'weather' -> no_answer; 'boom' -> raises; else answered."""
+    """Canned answers: crisis words -> crisis; check-in words -> a check-in (answered once `safe`);
+    'weather' -> no_answer; 'boom' -> raises; else answered."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or load_settings()
@@ -33,6 +35,7 @@ class FakeBot:
         self.templates.setdefault("error", "Sorry, something went wrong.")
         self.questions: list[str] = []
         self.previous: list[str | None] = []  # what the page passed as the visitor's previous question
+        self.safe: list[bool] = []  # whether the page passed "I'm safe" with each question
 
     @property
     def docs(self) -> dict[str, DocMeta]:
@@ -41,10 +44,11 @@ class FakeBot:
     def chunk_text(self, chunk_id: str) -> str:
         return CHUNKS[chunk_id]
 
-    def answer(self, question: object, previous: str | None = None) -> Turn:
+    def answer(self, question: object, previous: str | None = None, safe: bool = False) -> Turn:
         text = question if isinstance(question, str) else ""
         self.questions.append(text)
         self.previous.append(previous)
+        self.safe.append(safe)
         low = text.lower()
         if "boom" in low:
             raise RuntimeError("boom")
@@ -53,6 +57,10 @@ class FakeBot:
             crisis = GuardVerdict(name="crisis", fired=True, kind="crisis", reason="lexicon: crisis phrase")
             return Turn(question=text, kind="crisis", answer=self.templates["crisis_line"], guards=[crisis],
                         flags=["crisis"], timings_ms={"validate": 0.1, "input_guard": 1.0}, latency_ms=1.2)
+        if any(w in low for w in CHECK_IN_WORDS) and not safe:
+            check = GuardVerdict(name="crisis", fired=True, kind="crisis", reason="learned detector 0.60: check-in")
+            return Turn(question=text, kind="crisis", answer=self.templates["check_in"], guards=[check],
+                        flags=["crisis", "check_in"], latency_ms=1.5)
         if "weather" in low:
             return Turn(question=text, kind="no_answer", answer=self.templates["no_answer"], guards=[guard],
                         timings_ms={"validate": 0.1, "retrieve": 3.0}, latency_ms=3.2)

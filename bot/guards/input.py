@@ -62,10 +62,11 @@ def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: 
     about = check_about(text, rules.scope)
     injection, question = check_injection(text, rules.injection)
     advice = check_advice(text, rules.advice, variants)
-    scores: dict[str, float] = {}
-    if detectors is not None and query_vec is not None:
-        scores = detectors.scores(text, query_vec, lexical_flags(text, rules, advice.fired, about.fired, injection.fired))
-    crisis = check_crisis(text, query_vec, rules.crisis, vectors, previous, variants)
+    english_vec = None if language.fired else query_vec  # the model and the detectors read English only:
+    scores: dict[str, float] = {}                         # another language is read by the lexicons alone
+    if detectors is not None and english_vec is not None:
+        scores = detectors.scores(text, english_vec, lexical_flags(text, rules, advice.fired, about.fired, injection.fired))
+    crisis = check_crisis(text, english_vec, rules.crisis, vectors, previous, variants)
     level = grade(crisis, scores.get("crisis"), dict(detectors["crisis"].thresholds) if scores else None, safe,
                   to_the_bot=about.fired or injection.fired)
     crisis = _learned(crisis, scores.get("crisis"), level, safe)

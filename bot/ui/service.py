@@ -23,7 +23,7 @@ class BotLike(Protocol):
     @property
     def docs(self) -> Mapping[str, Any]: ...
 
-    def answer(self, question: object, previous: str | None = None) -> Turn: ...
+    def answer(self, question: object, previous: str | None = None, safe: bool = False) -> Turn: ...
 
     def chunk_text(self, chunk_id: str) -> str: ...
 
@@ -48,10 +48,11 @@ class LazyBot:
         return self._bot is not None
 
 
-def ask(bot: BotLike, question: str, previous: str | None = None) -> Turn:
-    """bot.answer, with any unexpected failure turned into the error template."""
+def ask(bot: BotLike, question: str, previous: str | None = None, safe: bool = False) -> Turn:
+    """bot.answer, with any unexpected failure turned into the error template. `safe`: the visitor answered
+    a check-in with "I'm safe — show me the answer"."""
     try:
-        return bot.answer(question, previous)
+        return bot.answer(question, previous, safe=safe)
     except Exception:  # the visitor sees the reviewed error text; staff see the log
         log.exception("bot.answer failed")
         text = getattr(bot, "templates", {}).get("error", FALLBACK_ERROR)

@@ -30,8 +30,20 @@ FEEDBACK_PER_CLIENT = 120  # … and per client address (several people may shar
 
 
 def new_session() -> dict[str, Any]:
-    """messages: what the Chatbot shows; turns: chat index -> what feedback needs; last: last rated id."""
-    return {"messages": [], "turns": {}, "last": None}
+    """messages: what the Chatbot shows; turns: chat index -> what feedback needs; last: last rated id;
+    check_in: the question (and the one before it) a check-in is holding, until the visitor says they are safe."""
+    return {"messages": [], "turns": {}, "last": None, "check_in": None}
+
+
+def pending_check_in(turn: Turn, question: str, previous: str | None) -> dict[str, Any] | None:
+    """What the "I'm safe" button will send again: only after a check-in, never after a full crisis reply.
+
+    >>> pending_check_in(Turn(question="q", kind="crisis", flags=["crisis", "check_in"]), "q", None)
+    {'question': 'q', 'previous': None}
+    >>> pending_check_in(Turn(question="q", kind="crisis", flags=["crisis"]), "q", None) is None
+    True
+    """
+    return {"question": question, "previous": previous} if turn.kind == "crisis" and "check_in" in turn.flags else None
 
 
 def add_exchange(session: dict[str, Any], question_html: str, answer_html: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -108,12 +120,27 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
         question = (message or "").strip()[: MAX_QUESTION_CHARS * 2]  # longer is refused by the bot anyway
         if not question:
             return gr.skip(), gr.skip(), session
+        return show(question, question, previous_question(session), session, safe=False)
+
+    def respond_safe(session: dict[str, Any]) -> tuple[Any, ...]:
+        """The visitor answered a check-in with "I'm safe": the same question again, marked safe. The guards
+        still run: a crisis stays a crisis, a dose or a personal question is still referred."""
+        held = session.get("check_in")
+        if not held:
+            return gr.skip(), gr.skip(), session
+        return show(text["safe_message"], held["question"], held["previous"], session, safe=True)
+
+    def show(shown: str, question: str, previous: str | None, session: dict[str, Any], safe: bool) -> tuple[Any, ...]:
         bot = get_bot()
-        turn = ask(bot, question, previous_question(session))
+        turn = ask(bot, question, previous, safe=safe)
         html = render.answer_html(turn, render.passages_for(turn, bot.chunk_text), settings.clinic, text,
                                   resources, blocked)
-        session = add_exchange(session, render.visitor_message(question), html, exchange_record(question, turn))
+        session = add_exchange(session, render.visitor_message(shown), html, exchange_record(question, turn))
+        session["check_in"] = pending_check_in(turn, question, previous)
         return "", session["messages"], session
+
+    def safe_visibility(session: dict[str, Any]) -> Any:  # a chained event: the /chat API keeps its two values
+        return gr.update(visible=bool(session.get("check_in")))
 
     def on_like(data: gr.LikeData, session: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
         record = session["turns"].get(data.index if isinstance(data.index, int) else -1)
@@ -145,7 +172,7 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
         return gr.update(value=""), gr.update(value=text["feedback_saved"], visible=True)
 
     def on_clear(session: dict[str, Any]) -> tuple[Any, ...]:
-        return new_session(), gr.update(visible=False)
+        return new_session(), gr.update(visible=False), gr.update(visible=False)
 
     with gr.Blocks(title=f"{settings.clinic.name}: {text['title']}", analytics_enabled=False) as demo:
         session = gr.State(new_session(), time_to_live=SESSION_TTL_S)
@@ -159,6 +186,7 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
                 feedback_options=("Like", "Dislike"), group_consecutive_messages=False, layout="bubble",
                 autoscroll=False,  # the page's script opens each answer at its first line instead
             )
+            safe_button = gr.Button(text["safe_button"], visible=False, variant="secondary", elem_id="kap-safe")
             with gr.Column(visible=False, elem_id="kap-feedback") as feedback_box:
                 with gr.Row(equal_height=True):
                     comment = gr.Textbox(label=text["feedback_thanks_down"], info=text["feedback_comment_hint"],
@@ -175,12 +203,15 @@ def build_visitor(get_bot: Callable[[], BotLike], settings: Settings, store: Fee
                 examples = [gr.Button(e, size="sm", variant="secondary", elem_classes="kap-example") for e in text.examples]
 
         outputs = [box, chat, session]
-        box.submit(respond, [box, session], outputs, api_name="chat", show_progress="minimal")
-        send.click(respond, [box, session], outputs, api_visibility="private", show_progress="minimal")
+        then = dict(fn=safe_visibility, inputs=[session], outputs=[safe_button], api_visibility="private", queue=False)
+        box.submit(respond, [box, session], outputs, api_name="chat", show_progress="minimal").then(**then)
+        safe_button.click(respond_safe, [session], outputs, api_visibility="private", show_progress="minimal").then(**then)
+        send.click(respond, [box, session], outputs, api_visibility="private", show_progress="minimal").then(**then)
         for example in examples:
-            example.click(respond, [example, session], outputs, api_visibility="private", show_progress="minimal")
+            example.click(respond, [example, session], outputs, api_visibility="private",
+                          show_progress="minimal").then(**then)
         chat.like(on_like, [session], [session, feedback_box, comment, saved], api_visibility="private", queue=False)
         comment.submit(on_comment, [comment, session], [comment, saved], api_visibility="private", queue=False)
         send_comment.click(on_comment, [comment, session], [comment, saved], api_visibility="private", queue=False)
-        chat.clear(on_clear, [session], [session, feedback_box], api_visibility="private", queue=False)
+        chat.clear(on_clear, [session], [session, feedback_box, safe_button], api_visibility="private", queue=False)
     return demo
