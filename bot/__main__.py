@@ -20,6 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("--json", action="store_true", help="print the contract JSON object")
     ask.add_argument("--trace", action="store_true", help="with --json: add the full trace")
     ask.add_argument("--previous", help="the question asked just before, to read a follow-up such as 'does it work?'")
+    ask.add_argument("--safe", action="store_true", help="the visitor answered a check-in with \"I'm safe\"")
     batch = sub.add_parser("batch", help='answer {"id", "question"} JSON lines; one JSON object per line out')
     batch.add_argument("file", help="a .jsonl file, or - for standard input")
     sub.add_parser("train-guards", help="fit the learned crisis and advice detectors on bot/data/guard_training/")
@@ -43,18 +44,33 @@ def _index(args: argparse.Namespace) -> int:
             print(f"index is up to date: {settings.index_dir / 'current'}")
             return 0
         print(f"index is {state}: building")
-    index.build(settings, MiniLMEmbedder(settings.model_path, threads=None), progress=lambda m: print(m, flush=True))
+    embedder = MiniLMEmbedder(settings.model_path, threads=None)
+    if _detectors_stale(embedder.name):  # their training data changed since they were fitted: refit first
+        print("guard training data changed: refitting the learned detectors (python -m bot train-guards)")
+        _fit_detectors(embedder)
+    index.build(settings, embedder, progress=lambda m: print(m, flush=True))
     return 0
+
+
+def _detectors_stale(model_name: str) -> bool:
+    from bot.guards import learned, train
+
+    found = learned.load()
+    return found is None or found.meta.get("data_hash") != train.data_hash() or found.meta.get("model") != model_name
+
+
+def _fit_detectors(embedder) -> dict:
+    from bot.guards import train
+    from bot.guards.rules import exemplar_vectors, load_rules
+
+    rules = load_rules()
+    return train.run(embedder, rules, exemplar_vectors(rules, embedder))
 
 
 def _train_guards(args: argparse.Namespace) -> int:
     from bot.embed import MiniLMEmbedder
-    from bot.guards import train
-    from bot.guards.rules import exemplar_vectors, load_rules
 
-    embedder = MiniLMEmbedder(threads=None)
-    rules = load_rules()
-    report = train.run(embedder, rules, exemplar_vectors(rules, embedder))
+    report = _fit_detectors(MiniLMEmbedder(threads=None))
     for name, d in report["detectors"].items():
         print(f"{name}: bars {d['bars']}; left-out batches: {d['left_out']}; training set: {d['training_set']}")
     return 0
@@ -63,7 +79,7 @@ def _train_guards(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from bot.pipeline import Bot
 
-    turn = Bot.load().answer(args.question, args.previous)
+    turn = Bot.load().answer(args.question, args.previous, safe=args.safe)
     if args.json:
         data = turn.model_dump() if args.trace else turn.contract()
         print(json.dumps(data, ensure_ascii=False, indent=2))

@@ -52,12 +52,20 @@ def fingerprint(settings: Settings, docs: list[corpus.SourceDoc], model_name: st
         "format": INDEX_FORMAT,
         "corpus_hash": corpus.corpus_hash(docs),
         "cards_hash": faq.cards_hash(settings.corpus_dir),
+        "guard_data_hash": _guard_data_hash(),
         "model": model_name,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "collection": settings.collection,
         "chroma": f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded",
     }
+
+
+def _guard_data_hash() -> str:
+    """The learned detectors' training data: when it changes, the index (and the detectors) are stale."""
+    from bot.guards.train import data_hash
+
+    return data_hash()
 
 
 def status(settings: Settings, model_name: str) -> str:

@@ -27,6 +27,11 @@ from bot.models import CardMatch
 from bot.retrieve import tokenize
 
 
+HINT_CARDS = 2
+HINT_FLOOR = 0.7
+HINT_WEIGHT = 2.0
+
+
 @dataclass(frozen=True)
 class CardMatcher:
     cards: list[Card]
@@ -69,6 +74,19 @@ class CardMatcher:
         return CardMatch(card_id=self.cards[top].id, score=round(score, 4), matched=matched,
                          runner_up=self.cards[second].id if second is not None else None,
                          runner_up_score=round(runner, 4))
+
+    def hints(self, question: str, query_vec: np.ndarray, answers: dict[str, dict[str, list[int]]],
+              n: int = HINT_CARDS, floor: float = HINT_FLOOR, weight: float = HINT_WEIGHT) -> dict[int, float]:
+        """When no card answers outright: the answer sentences of the n nearest cards scoring at least `floor`,
+        each with a bonus for evidence selection (weight × how far the card clears the floor), so a reviewed
+        answer to a near question can win a slot on its own merit among the retrieved sentences."""
+        per_card = self.scores(question, query_vec)
+        out: dict[int, float] = {}
+        for i in np.argsort(-per_card)[:n]:
+            if per_card[i] >= floor:
+                for sid in answers[self.cards[i].id]["answer"]:
+                    out[sid] = max(out.get(sid, 0.0), weight * float(per_card[i] - floor))
+        return out
 
     def card(self, card_id: str) -> Card:
         return next(c for c in self.cards if c.id == card_id)

@@ -141,11 +141,13 @@ class Bot:
         turn.clinic_topic = topic.label if topic else ""
         with _timed(turn, "match"):  # the clinic's own practice is never answered by a research card
             turn.card = CardMatch() if topic else self.matcher.match(decision.question, query_vec)
+        if prior and not topic and not turn.card.matched:
+            turn.card = self._match_as_follow_up(decision.question, prior, turn) or turn.card
         if turn.card.matched:
             selection = self._card_evidence(turn.card, query_vec)
         else:
             turn.retrieved, selection = self._evidence(decision.question, query_vec, turn, clinic_only=topic is not None)
-            if prior and not topic and not selection.relevant(self.settings.min_relevance):
+            if prior and not topic:  # "is it approved?" after "What is Spravato?": "it" is what came before
                 selection = self._read_as_follow_up(decision.question, prior, turn) or selection
         with _timed(turn, "compose"):
             draft = self._draft(decision.kind, decision.message, selection, decision.question, topic)
@@ -178,6 +180,22 @@ class Bot:
         turn.retrieved, turn.follow_up_of = retrieved, earlier or ""
         return selection
 
+    def _match_as_follow_up(self, question: str, previous: str, turn: Turn) -> CardMatch | None:
+        """"is it approved by the FDA?" after "What is Spravato?": the card for the two read together, if one
+        answers outright (the follow-up reading of bot/followup.py, for cards)."""
+        earlier = self._earlier_question(previous)
+        joined = follow_on(question, earlier)
+        if not joined:
+            return None
+        with _timed(turn, "embed"):
+            joined_vec = self.embedder.embed_query(joined)
+        with _timed(turn, "match"):
+            match = self.matcher.match(joined, joined_vec)
+        if match.matched:
+            turn.follow_up_of = earlier or ""
+            return match
+        return None
+
     def _earlier_question(self, previous: str) -> str | None:
         """The genuine part of the previous question (injection wrappers stripped), unless it was a crisis
         message: a crisis is never retrieval context."""
@@ -202,9 +220,10 @@ class Bot:
                 retrieved = [c for c in retrieved if self.docs[c.doc_id].is_clinic_statement]
         with _timed(turn, "select"):
             turn.question_type = self.question_types.recognise(query_vec)
+            hints = {} if clinic_only else self.matcher.hints(question, query_vec, self.data.card_sentences)
             return retrieved, select_evidence(question, query_vec, retrieved, self.bank, self.balance_rules,
                                               self.max_balance, self.settings.min_sentence, self.settings.max_sentences,
-                                              self.question_types.pattern(turn.question_type))
+                                              self.question_types.pattern(turn.question_type), hints, clinic_only)
 
     def _draft(self, kind: str | None, message: str, selection: Selection, question: str,
                topic: ClinicTopic | None) -> Draft:

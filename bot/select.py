@@ -18,7 +18,7 @@ from bot.retrieve import tokenize
 MIN_SENTENCE_WORDS = 6
 REDUNDANT_COSINE = 0.85  # a sentence this close to one already chosen adds nothing
 REDUNDANT_WORDS = 0.6  # nor does one sharing this share (Jaccard) of its words
-RELATIVE_CUTOFF = 0.2  # stop once a sentence is this much less relevant than the best
+RELATIVE_CUTOFF = 0.1  # stop once a sentence is this much less relevant than the best
 MAX_PER_DOCUMENT = 2
 CHUNK_BONUS = 0.05  # weight of the chunk's fused retrieval rank in a sentence's score
 ALTERNATES = 6
@@ -42,6 +42,7 @@ class SentenceBank:
     vectors: np.ndarray
     clinic_docs: frozenset[str]
     by_chunk: dict[str, list[int]] = field(default_factory=dict)
+    quotable: frozenset[int] = frozenset()  # sentences that may take an answer slot
     qualifiers: dict[str, np.ndarray] = field(default_factory=dict)  # rule name -> sentence ids
     tokens: list[frozenset[str]] = field(default_factory=list)  # per sentence, for lexical overlap
     vocabulary: frozenset[str] = frozenset()  # every token of the corpus
@@ -67,16 +68,18 @@ class SentenceBank:
                                         and r.qualifier.search(s.text)], dtype=np.int64) for r in rules}
         tokens = [frozenset(tokenize(s.text)) for s in sentences]
         vocabulary = frozenset().union(*tokens, *(tokenize(t) for t in extra_text))
-        return cls(sentences, vectors, clinic_docs, by_chunk, qualifiers, tokens, vocabulary,
+        return cls(sentences, vectors, clinic_docs, by_chunk, frozenset(i for ids in by_chunk.values() for i in ids),
+                   qualifiers, tokens, vocabulary,
                    frozenset(tokenize(generic)) | frozenset(generic.split()), frozenset(tokenize(topics)),
                    tuple(re.compile(p, re.IGNORECASE) for p in logistics))
 
     def salient_terms(self, question: str) -> list[str]:
         return [t for t in dict.fromkeys(tokenize(question)) if t not in self.generic and len(t) > 1]
 
-    def unknown_terms(self, question: str, terms: list[str]) -> list[str]:
-        """Listed topics the question names and the corpus never mentions; 'clinic logistics' for those."""
-        logistics = ["clinic logistics"] if any(p.search(question) for p in self.logistics) else []
+    def unknown_terms(self, question: str, terms: list[str], clinic_statements: bool = False) -> list[str]:
+        """Listed topics the question names and the corpus never mentions; 'clinic logistics' for those,
+        unless the evidence is the clinic's own statements (`clinic_statements`), written for exactly them."""
+        logistics = ["clinic logistics"] if not clinic_statements and any(p.search(question) for p in self.logistics) else []
         return logistics + [t for t in terms if t in self.topics and t not in self.vocabulary]
 
     def shares_topic(self, terms: list[str], item: Evidence) -> bool:
@@ -117,12 +120,15 @@ def load_rules(path: Path) -> tuple[list[BalanceRule], int]:
 
 def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[ScoredChunk], bank: SentenceBank,
                     rules: list[BalanceRule], max_balance: int, min_sentence: float,
-                    max_sentences: int, answers: re.Pattern[str] | None = None) -> Selection:
+                    max_sentences: int, answers: re.Pattern[str] | None = None,
+                    hints: dict[int, float] | None = None, clinic_statements: bool = False) -> Selection:
     """`answers`: the recognised question type's pattern (bot/qtype.py): when some candidate sentences match
-    it and are relevant enough, only those may answer."""
+    it and are relevant enough, only those may answer. `hints`: sentence id -> bonus, for the reviewed answers
+    of the FAQ cards nearest the question (none of which matched outright): they join the candidates.
+    `clinic_statements`: the retrieved chunks are the clinic's own statements (a question about its practice)."""
     best_dense = max((c.dense for c in retrieved if c.dense is not None), default=0.0)
     terms = bank.salient_terms(question)
-    items = _best_sentences(query_vec, terms, retrieved, bank, min_sentence, max_sentences, answers)
+    items = _best_sentences(query_vec, terms, retrieved, bank, min_sentence, max_sentences, answers, hints or {})
     top_score = items[0].score if items else 0.0
     retrieved_ids = frozenset(c.chunk_id for c in retrieved)
     items += _balance(terms, query_vec, items, bank, rules, max_balance, retrieved_ids)
@@ -132,18 +138,21 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
     alternates = [a for a in _ranked(toward_claims, bank, pool, ALTERNATES + len(items), "replacement")
                   if not _redundant(bank, a.sentence_id, [e.sentence_id for e in items])][:ALTERNATES]
     return Selection(items=items, alternates=alternates, best_dense=best_dense, top_score=top_score,
-                     unknown_terms=tuple(bank.unknown_terms(question, terms)))
+                     unknown_terms=tuple(bank.unknown_terms(question, terms, clinic_statements)))
 
 
 def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[ScoredChunk], bank: SentenceBank,
-                    min_sentence: float, max_sentences: int, answers: re.Pattern[str] | None = None) -> list[Evidence]:
+                    min_sentence: float, max_sentences: int, answers: re.Pattern[str] | None = None,
+                    hints: dict[int, float] | None = None) -> list[Evidence]:
     top_fused = max((c.fused for c in retrieved), default=1.0) or 1.0
-    ids: list[int] = []
-    bonus: list[float] = []
+    candidates: dict[int, float] = {}
     for chunk in retrieved:
         for sid in bank.by_chunk.get(chunk.chunk_id, []):
-            ids.append(sid)
-            bonus.append(CHUNK_BONUS * chunk.fused / top_fused)
+            candidates.setdefault(sid, CHUNK_BONUS * chunk.fused / top_fused)
+    for sid, extra in (hints or {}).items():
+        if sid in bank.quotable:
+            candidates[sid] = candidates.get(sid, 0.0) + extra
+    ids, bonus = list(candidates), list(candidates.values())
     if not ids:
         return []
     cosines = bank.vectors[ids] @ query_vec

@@ -3,9 +3,10 @@
     python -m evals.card_matching              # figures on the held-apart set at the configured settings
     python -m evals.card_matching --calibrate  # choose threshold, margin and word weight on the calibration set
 
-Two files, each written by a different person who saw only the cards' canonical questions (never their
-paraphrases): evals/cards/calibration.yaml tunes the three settings; evals/cards/heldout.yaml
-evals/cards/heldout.yaml is never used to tune and gives the honest figures. Each holds `paraphrases` ({card, question}) and `unrelated`
+Three files, each written by a different person who saw only the cards' canonical questions (never their
+paraphrases): evals/cards/calibration.yaml and calibration_2.yaml tune the three settings; evals/cards/heldout.yaml
+is never used to tune and gives the honest figures. (calibration_2.yaml was the first held-apart set: measured
+once, it missed the targets, so it joined the calibration pool and a fresh set was written; docs/cards.md.) Each holds `paraphrases` ({card, question}) and `unrelated`
 (questions no card answers: clinic practicalities, near-topic questions, off-topic chat).
 
 - precision = paraphrases matched to their own card / paraphrases matched to any card;
@@ -25,12 +26,13 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parent
-CALIBRATION = ROOT / "cards" / "calibration.yaml"
+CALIBRATION = (ROOT / "cards" / "calibration.yaml", ROOT / "cards" / "calibration_2.yaml")
 HELD_APART = ROOT / "cards" / "heldout.yaml"
-# Targets (the issue's limits with a margin for the calibration): precision >= 97%, false matches <= 2%.
-MIN_PRECISION, MAX_FALSE = 0.98, 0.01
-GRID = {"lexical_weight": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4), "margin": tuple(np.round(np.arange(0.0, 0.101, 0.01), 2)),
-        "threshold": tuple(np.round(np.arange(0.6, 1.101, 0.01), 2))}
+# Targets with a safety margin under the issue's limits (precision >= 97%, false matches <= 2%): a setting
+# chosen at the edge of the limits on one set lands past them on new wording (measured, docs/cards.md).
+MIN_PRECISION, MAX_FALSE = 0.985, 0.005
+GRID = {"lexical_weight": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6), "margin": tuple(np.round(np.arange(0.0, 0.101, 0.01), 2)),
+        "threshold": tuple(np.round(np.arange(0.6, 1.301, 0.01), 2))}
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,11 @@ class MatchSet:
     expected: list[str | None]  # the card a paraphrase belongs to; None for an unrelated question
 
 
-def load_set(path: Path) -> MatchSet:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    pairs = [(p["question"], p["card"]) for p in raw["paraphrases"]] + [(q, None) for q in raw["unrelated"]]
+def load_set(*paths: Path) -> MatchSet:
+    pairs: list[tuple[str, str | None]] = []
+    for path in paths:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        pairs += [(p["question"], p["card"]) for p in raw["paraphrases"]] + [(q, None) for q in raw["unrelated"]]
     return MatchSet([q for q, _ in pairs], [c for _, c in pairs])
 
 
@@ -99,12 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     bot = Bot.load()
     if args.calibrate:  # the held-apart set is not looked at: calibrating while watching it would tune on it
-        chosen, fig = calibrate(bot, load_set(CALIBRATION))
+        chosen, fig = calibrate(bot, load_set(*CALIBRATION))
         print(f"calibration set: {fig}\nchosen (put these in bot/config.py): {chosen}")
         return 0
-    for name, path in (("calibration set (tuned on)", CALIBRATION), ("held-apart set (never tuned on)", HELD_APART)):
-        found, _ = run(bot, load_set(path))
-        print(f"{name}: {figures(found, load_set(path).expected)}")
+    for name, paths in (("calibration sets (tuned on)", CALIBRATION), ("held-apart set (never tuned on)", (HELD_APART,))):
+        match_set = load_set(*paths)
+        found, _ = run(bot, match_set)
+        print(f"{name}: {figures(found, match_set.expected)}")
     return 0
 
 

@@ -166,4 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seconds": time.perf_counter() - start}
     md = report.write(args.out, meta, run, suite.allow_fail)
     print_summary(run, md)
+    if not args.gated:  # the figures measured where nobody tuned: reported beside the suite's, never gated
+        from evals import apart
+
+        measured = apart.measure(bot)
+        for heading, rows in apart.rows(measured):
+            print(f"\n{heading}\n{t.table(*rows)}")
+        print(f"(also in {apart.write(args.out, measured)})")
     return 0 if run.ok else 1

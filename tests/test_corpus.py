@@ -109,3 +109,15 @@ def test_real_corpus_loads_and_has_enough_references():
     docs = corpus.load_corpus(ROOT / "corpus")
     assert sum(d.meta.is_clinic for d in docs) == 1
     assert sum(not d.meta.is_clinic for d in docs) >= 20
+
+
+def test_the_clinic_faq_example_is_valid_and_never_indexed_by_default():
+    """docs/examples/ shows a clinic how to write its own statements: the same front matter the index build
+    checks, evidence type `clinic`; it stays outside corpus/, so a default build never includes it."""
+    from bot.config import ROOT
+    from bot.corpus import load_corpus, load_document
+
+    example = ROOT / "docs" / "examples" / "clinic-faq-example.md"
+    doc = load_document(example, example.parent)
+    assert doc.meta.evidence_type == "clinic" and doc.meta.is_clinic_statement and not doc.meta.is_clinic
+    assert "clinic-faq-example" not in {d.meta.id for d in load_corpus(ROOT / "corpus")}

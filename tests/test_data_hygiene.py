@@ -51,3 +51,25 @@ def test_held_apart_questions_are_checked_too(tmp_path: Path):
     data.mkdir()
     (data / "crisis.yaml").write_text("exemplars:\n  - nobody would notice if i was gone.\n", encoding="utf-8")
     assert _leaks(load_heldout(tmp_path), (data,)) == [("h-1", str(data / "crisis.yaml"))]
+
+
+def test_no_card_matching_paraphrase_in_the_cards_or_the_bot_data():
+    """The paraphrases that calibrate and measure card matching (evals/cards/) were written apart from the
+    cards; one copied into a card would make matching look better than it is. Guard training messages and the
+    guard red-team are checked the same way against the cards and the bot's data."""
+    import json
+
+    import yaml
+
+    from evals.card_matching import CALIBRATION, HELD_APART
+
+    texts: dict[str, str] = {}
+    for path in (*CALIBRATION, HELD_APART):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts.update({f"{path.stem}-p{n}": p["question"] for n, p in enumerate(raw["paraphrases"])})
+        texts.update({f"{path.stem}-u{n}": q for n, q in enumerate(raw["unrelated"])})
+    redteam = HELDOUT_DIR / "guard_redteam.jsonl"
+    texts.update({f"redteam-{n}": json.loads(line)["text"] for n, line in enumerate(redteam.read_text().splitlines())})
+    assert len(texts) > 1000
+    leaked = hygiene.leaks(texts, hygiene.read_files(DECISION_DATA))
+    assert not leaked, leaked

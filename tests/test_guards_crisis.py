@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.config import DATA_DIR, Clinic
-from bot.guards.crisis import check_crisis
+from bot.guards.crisis import check_crisis, grade
 from bot.guards.input import screen
 from bot.guards.rules import GuardRules, exemplar_vectors, load_rules
 from tests.fakes import FakeEmbedder
@@ -268,17 +268,19 @@ def fake_setup(rules: GuardRules):
     return tuned, embedder, exemplar_vectors(tuned, embedder)
 
 
-@pytest.mark.parametrize("text, fired", [
+@pytest.mark.parametrize("text, similar", [
     ("completely hopeless and trapped, there is no way out for me", True),  # paraphrase, first person
     ("people completely hopeless and trapped, no way out", False),  # not personal: topic only
     ("I feel nervous about my first session", False),  # a contrast example wins
 ])
-def test_similarity_needs_a_person_and_must_beat_contrast(text: str, fired: bool, fake_setup) -> None:
+def test_similarity_needs_a_person_and_must_beat_contrast(text: str, similar: bool, fake_setup) -> None:
+    """Similarity is an uncertain signal: it never fires the crisis text itself, it makes a check-in."""
     tuned, embedder, vectors = fake_setup
     verdict = check_crisis(text, embedder.embed_query(text), tuned.crisis, vectors)
     assert not verdict.detail["matched"]  # the lexicon alone would miss these
-    assert verdict.fired is fired
-    if not fired and verdict.detail["close"]:
+    assert verdict.detail["similar"] is similar and not verdict.fired
+    assert grade(verdict, None, None) == ("check_in" if similar else "none" if not verdict.detail.get("concern") else "concern")
+    if not similar and verdict.detail["close"]:
         assert verdict.detail["topic"]  # close to crisis talk but not personal: the 988 line is added
 
 

@@ -1,11 +1,13 @@
 """Crisis guard: suicidal or self-harm intent, direct or indirect, for oneself or another person.
 
-Two signals, either is enough:
+Signals, graded by `grade`:
 1. the lexicon (bot/data/crisis.yaml `patterns`), read on the folded text and on its readings with
-   look-alike letters and leetspeak undone (bot/guards/normalise.py);
+   look-alike letters and leetspeak undone (bot/guards/normalise.py): certain, the crisis text;
 2. similarity to reviewed crisis exemplars, counted only when the message is first-person or about
    another person, reaches the calibrated threshold, and is closer to an exemplar than to every
-   contrast example (questions *about* the topic, ordinary treatment questions).
+   contrast example (questions *about* the topic, ordinary treatment questions): uncertain, a check-in;
+3. the learned detector's score (bot/guards/learned.py, passed to `grade`): a check-in or, very high, the
+   crisis text.
 A message that only touches the topic ("Does ketamine help suicidal thoughts?") is not a crisis; the
 verdict's detail["topic"] tells the pipeline to add the 988 line to the cited answer, and so does
 detail["concern"]: a first-person message somewhat close to the exemplars, below the crisis threshold. A reply that owns
@@ -81,12 +83,12 @@ def check_crisis(text: str, query_vec: np.ndarray | None, rules: CrisisRules,
         similar = close and personal
         detail = {"similarity": round(best, 3), "contrast": round(contrast, 3), "close": close,
                   "concern": personal and best >= rules.concern}
-    fired = bool(hits) or similar
+    fired = bool(hits)  # similarity alone is not certain: `grade` makes it a check-in
     topic = not fired and (bool(rules.topic.search(folded)) or bool(detail.get("close")))
     reason = ("lexicon: " + ", ".join(hits)) if hits else ("similar to crisis exemplars" if similar else
                                                            "suicide topic" if topic else "none")
     return GuardVerdict(name=NAME, fired=fired, kind="crisis" if fired else None, reason=reason,
-                        detail={"matched": hits, "personal": personal, "topic": topic, **detail})
+                        detail={"matched": hits, "personal": personal, "topic": topic, "similar": similar, **detail})
 
 
 Level = str  # "crisis" | "check_in" | "concern" | "none"
@@ -94,11 +96,12 @@ Level = str  # "crisis" | "check_in" | "concern" | "none"
 
 def grade(verdict: GuardVerdict, score: float | None, bars: dict[str, float] | None, safe: bool = False,
           to_the_bot: bool = False) -> Level:
-    """The graded response to one message: the lexicon (or context, or exemplar similarity) is certain; the
-    learned detector's score can only add. `safe`: the visitor said they are safe after a check-in, so the
-    uncertain band gets the answer with the 988 line instead of a second check-in; a crisis stays a crisis.
-    `to_the_bot`: a question about the bot or an instruction to it (its lexicons fired): the detector alone
-    then adds only the 988 line, since what it learned from says nothing about such messages.
+    """The graded response to one message: the lexicon (or the context) is certain; exemplar similarity and
+    the learned detector's score are uncertain and can only add (a check-in; the crisis text only for a very
+    high score). `safe`: the visitor said they are safe after a check-in, so the uncertain band gets the answer
+    with the 988 line instead of a second check-in; a crisis stays a crisis. `to_the_bot`: a question about the
+    bot or an instruction to it (its lexicons fired): the uncertain signals then add only the 988 line, since
+    what they learned from says nothing about such messages.
 
     >>> v = GuardVerdict(name="crisis", fired=False)
     >>> bars = {"crisis": 0.95, "check_in": 0.6, "concern": 0.3}
@@ -108,13 +111,16 @@ def grade(verdict: GuardVerdict, score: float | None, bars: dict[str, float] | N
     ('concern', 'crisis')
     >>> grade(v, 0.97, bars, to_the_bot=True)
     'concern'
+    >>> grade(v.model_copy(update={"detail": {"similar": True}}), 0.1, bars)
+    'check_in'
     """
     if verdict.fired:
         return "crisis"
-    if score is not None and bars and score >= bars["check_in"]:
-        if to_the_bot or (safe and score < bars["crisis"]):
+    high = score is not None and bool(bars) and score >= bars["crisis"]
+    if verdict.detail.get("similar") or (score is not None and bars and score >= bars["check_in"]):
+        if to_the_bot or (safe and not high):
             return "concern"
-        return "crisis" if score >= bars["crisis"] else "check_in"
+        return "crisis" if high else "check_in"
     if (score is not None and bars and score >= bars["concern"]) or verdict.detail.get("concern"):
         return "concern"
     return "none"

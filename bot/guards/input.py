@@ -108,7 +108,9 @@ def _learned(crisis: GuardVerdict, score: float | None, level: str, safe: bool) 
     detail = {**crisis.detail, "learned": score, "level": level, "safe_confirmed": safe}
     if crisis.fired or level not in ("crisis", "check_in"):
         return crisis.model_copy(update={"detail": detail})
-    reason = f"learned detector {score:.2f}: " + ("crisis" if level == "crisis" else "check-in")
+    signals = (["similar to crisis exemplars"] if crisis.detail.get("similar") else []) + (
+        [f"learned detector {score:.2f}"] if score is not None else [])
+    reason = ", ".join(signals) + ": " + ("crisis" if level == "crisis" else "check-in")
     return crisis.model_copy(update={"fired": True, "kind": "crisis", "reason": reason, "detail": detail})
 
 

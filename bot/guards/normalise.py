@@ -57,15 +57,16 @@ def deconfuse(folded: str) -> str:
 
 
 def unleet(folded: str) -> str:
-    """Digits and symbols typed for letters, in a word with more letters than digits:
-    'k1ll' -> 'kill', 't0' -> 'to', 'su!c!de' -> 'suicide'; '100mg', '2', 'b12' stay."""
+    """Digits and symbols typed for letters, in a word that has a letter, does not start with a digit (an
+    amount does: '100mg') and has only digits that stand for letters: 'k1ll' -> 'kill', 't0' -> 'to',
+    'd13' -> 'die', 'su!c!de' -> 'suicide'; '100mg', '2', 'b12' stay."""
     _, table, _ = _maps()
 
     def word(m: re.Match[str]) -> str:
         w = m.group()
-        letters = len(_LETTER.findall(w))
-        digits = sum(ch.isdigit() for ch in w)
-        if letters and letters >= digits and any(ch in w for ch in "0134579@$!|"):
+        digits = [ch for ch in w if ch.isdigit()]
+        if (_LETTER.search(w) and not w[0].isdigit() and all(d in "0134579" for d in digits)
+                and any(ch in w for ch in "0134579@$!|")):
             core = w.rstrip("!")  # a closing "!" is punctuation, not an i
             return core.translate(table) + w[len(core):]
         return w

@@ -119,18 +119,22 @@ TARGETS = (
 )
 
 
-def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np.ndarray) -> dict[str, float]:
-    """Bars for one detector, each the lowest that keeps its false-alarm target (see the constants)."""
+def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np.ndarray,
+               similar: np.ndarray | None = None) -> dict[str, float]:
+    """Bars for one detector, each the lowest that keeps its false-alarm target (see the constants).
+    `similar`: messages exemplar similarity already sends to a check-in."""
     if name == "crisis":
         crisis = lowest_threshold(scores, lexicon, negatives, MAX_FALSE_CRISIS)
         full = lexicon | (scores >= crisis)
-        check_in = lowest_threshold(scores, full, negatives, MAX_FALSE_CRISIS + MAX_FALSE_CHECK_IN)
+        flagged = full | (similar if similar is not None else False)
+        check_in = lowest_threshold(scores, flagged, negatives, MAX_FALSE_CRISIS + MAX_FALSE_CHECK_IN)
         concern = lowest_threshold(scores, full, negatives, MAX_FALSE_CONCERN)
         return {"crisis": crisis, "check_in": min(check_in, crisis), "concern": min(concern, check_in, crisis)}
     return {"refer": lowest_threshold(scores, lexicon, negatives, MAX_FALSE_REFERRAL)}
 
 
-def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_the_bot: bool = False) -> str:
+def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_the_bot: bool = False,
+           similar: bool = False) -> str:
     """What the screen does with one message: crisis as bot.guards.crisis.grade decides ('crisis', 'check_in',
     'concern' or 'none'); advice: 'refer' or 'none'."""
     if name == "advice":
@@ -138,17 +142,18 @@ def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_th
     from bot.guards.crisis import grade
     from bot.models import GuardVerdict
 
-    return grade(GuardVerdict(name="crisis", fired=bool(lexicon)), float(score), bars, to_the_bot=to_the_bot)
+    verdict = GuardVerdict(name="crisis", fired=bool(lexicon), detail={"similar": bool(similar)})
+    return grade(verdict, float(score), bars, to_the_bot=to_the_bot)
 
 
 def nested_bars(name: str, x: sparse.csr_matrix, y: np.ndarray, batches: np.ndarray, train: np.ndarray,
-                lexicon: np.ndarray, negatives: np.ndarray) -> dict[str, dict[str, float]]:
+                lexicon: np.ndarray, negatives: np.ndarray, similar: np.ndarray) -> dict[str, dict[str, float]]:
     """Per batch, the bars chosen without it: on out-of-batch scores of the other batches only."""
     out: dict[str, dict[str, float]] = {}
     for b in np.unique(batches):
         rest = batches != b
         inner = out_of_batch(x[rest], y[rest], batches[rest], train[rest], C)
-        out[str(b)] = thresholds(name, inner, lexicon[rest], negatives[rest])
+        out[str(b)] = thresholds(name, inner, lexicon[rest], negatives[rest], similar[rest])
     return out
 
 
@@ -198,8 +203,9 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
     to_bot = (flags[:, learned.FLAGS.index("about_bot")] + flags[:, learned.FLAGS.index("injection")]) > 0
     batches = np.array([e.batch for e in examples])
     topic = [bool(rules.crisis.topic.search(fold(e.text))) for e in examples]
-    lexicon = {"crisis": np.array([check_crisis(e.text, v, rules.crisis, exemplars, e.previous).fired
-                                   for e, v in zip(examples, vectors)]),
+    verdicts = [check_crisis(e.text, v, rules.crisis, exemplars, e.previous) for e, v in zip(examples, vectors)]
+    similar = np.array([bool(v.detail.get("similar")) for v in verdicts])
+    lexicon = {"crisis": np.array([v.fired for v in verdicts]),
                "advice": np.array([check_advice(e.text, rules.advice).fired for e in examples])}
     detectors: dict[str, learned.Detector] = {}
     report: dict = {"data_hash": data_hash(directory), "messages": len(examples), "C": C,
@@ -211,16 +217,18 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
         train = np.array([t.learns_from(e) for e in examples])
         negatives = np.array([t.negative(e) for e in examples])
         oob = out_of_batch(x, y, batches, train, C)
-        bars = thresholds(t.name, oob, lexicon[t.name], negatives)
-        per_batch = nested_bars(t.name, x, y, batches, train, lexicon[t.name], negatives)
+        bars = thresholds(t.name, oob, lexicon[t.name], negatives, similar)
+        per_batch = nested_bars(t.name, x, y, batches, train, lexicon[t.name], negatives, similar)
         model = fit(x[train], y[train], C)
         coef = model.coef_[0]
         detectors[t.name] = learned.Detector(t.name, coef[: vectors.shape[1]], coef[vectors.shape[1]:],
                                              float(model.intercept_[0]), bars)
         in_sample = model.predict_proba(x)[:, 1]
-        lobo = [decide(t.name, s, lex, per_batch[b], bot) for s, lex, b, bot in zip(oob, lexicon[t.name], batches, to_bot)]
-        fitted = [decide(t.name, s, lex, bars, bot) for s, lex, bot in zip(in_sample, lexicon[t.name], to_bot)]
-        lexicon_only = [decide(t.name, 0.0, lex, {k: 2.0 for k in bars}) for lex in lexicon[t.name]]
+        lobo = [decide(t.name, s, lex, per_batch[b], bot, sim)
+                for s, lex, b, bot, sim in zip(oob, lexicon[t.name], batches, to_bot, similar)]
+        fitted = [decide(t.name, s, lex, bars, bot, sim) for s, lex, bot, sim in zip(in_sample, lexicon[t.name], to_bot, similar)]
+        lexicon_only = [decide(t.name, 0.0, lex, {k: 2.0 for k in bars}, False, sim)
+                        for lex, sim in zip(lexicon[t.name], similar)]
         rows = negatives | y
         fpr, tpr, cut = roc_curve(y[rows], oob[rows])
         keep = np.unique(np.linspace(0, len(fpr) - 1, 60).astype(int))

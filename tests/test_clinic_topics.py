@@ -1,0 +1,90 @@
+"""What only the clinic can say: recognised from reviewed patterns, answered from the clinic's own statements
+or with the fixed "<clinic> can tell you about …" text, never with a research quote or an invented fact."""
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import index
+from bot.clinic_topics import load_topics, recognise, topic_templates
+from bot.config import Clinic
+from bot.pipeline import Bot
+from bot.templates import templates
+from tests.conftest import MINI_CORPUS
+from tests.fakes import FakeEmbedder
+
+TOPICS = load_topics()
+
+
+@pytest.mark.parametrize("question, name", [
+    ("How much does a session cost?", "cost"), ("do you take aetna", "insurance"),
+    ("Is KAP covered by insurance?", "insurance"), ("How do I book a consultation?", "booking"),
+    ("How long is the wait for a first appointment?", "booking"), ("where are you located", "location_hours"),
+    ("Are you open on Saturdays?", "location_hours"), ("what should I bring to my first session?", "what_to_bring"),
+    ("Can my husband be in the room with me?", "who_in_room"), ("how do your sessions work?", "sessions_here"),
+    ("Do you offer integration sessions afterwards?", "integration_here"), ("Who are your doctors?", "staff"),
+])
+def test_clinic_questions_are_recognised(question: str, name: str):
+    assert recognise(question, TOPICS).name == name
+
+
+@pytest.mark.parametrize("question", [
+    "What is ketamine-assisted psychotherapy?", "How long does a ketamine session take?", "Is ketamine addictive?",
+    "What happens during a session?", "Is at-home ketamine from a telehealth company safe?",
+    "What should I ask a clinic before I start?",
+])
+def test_general_questions_are_not_clinic_topics(question: str):
+    assert recognise(question, TOPICS) is None
+
+
+def test_each_topic_has_a_whole_reviewed_template_with_the_contact_line():
+    clinic = Clinic(name="Calm Harbor Clinic", phone="(555) 010-0199")
+    texts = topic_templates(templates(clinic)["clinic_topic"], TOPICS)
+    assert set(texts) == {t.template_key for t in TOPICS}
+    cost = texts["clinic_topic:cost"]
+    assert "Calm Harbor Clinic can tell you about" in cost and "costs and payment" in cost and "(555) 010-0199" in cost
+
+
+@pytest.fixture
+def bot_with(tmp_path: Path, mini_settings):
+    def make(statement: str | None) -> Bot:
+        corpus = tmp_path / "corpus"
+        shutil.copytree(MINI_CORPUS, corpus)
+        if statement:
+            (corpus / "clinic" / "clinic-costs.md").write_text(statement, encoding="utf-8")
+        settings = dataclasses.replace(mini_settings, corpus_dir=corpus)
+        index.build(settings, FakeEmbedder(), progress=lambda _: None)
+        return Bot.load(settings, FakeEmbedder())
+    return make
+
+
+STATEMENT = """---
+id: clinic-costs
+title: "Costs at the clinic"
+publisher: "The clinic"
+authors: null
+year: 2026
+url: null
+doi: null
+evidence_type: clinic
+last_reviewed: 2026-11-30
+---
+# Costs
+
+Each ketamine-assisted psychotherapy session at the clinic costs a flat fee that includes the integration visit.
+"""
+
+
+def test_without_a_clinic_statement_the_visitor_is_pointed_to_the_clinic(bot_with):
+    turn = bot_with(None).answer("How much does a ketamine session cost?")
+    assert turn.kind == "no_answer" and turn.citations == [] and turn.clinic_topic == "costs and payment"
+    assert "can tell you about: costs and payment" in turn.answer
+
+
+def test_a_clinic_statement_answers_its_topic_and_nothing_else_does(bot_with):
+    turn = bot_with(STATEMENT).answer("How much does a ketamine session cost?")
+    assert turn.kind == "answered" and [c.source for c in turn.citations] == ["clinic-costs"]
+    assert turn.citations[0].evidence_type == "clinic"

@@ -1,0 +1,104 @@
+"""The learned detectors: trained reproducibly on independent batches, judged leaving one batch out,
+saved as a small file, and used only with the embedding model they were trained on."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.guards import learned, train
+from bot.guards.rules import exemplar_vectors, load_rules
+from tests.fakes import FakeEmbedder
+
+CRISIS = ["i want to die tonight", "thinking of ending it all", "i have pills saved to end my life",
+          "nobody would miss me if i was gone", "i keep cutting myself", "my son says he will kill himself"]
+ADVICE = ["how many mg should i take", "can i take ketamine with my lithium", "my blood pressure is 160 over 100 is that ok",
+          "should i stop my antidepressants", "i am pregnant can i still do it", "do i have ptsd"]
+BENIGN = ["what is ketamine assisted psychotherapy", "how long do the effects last", "is ketamine addictive",
+          "does ketamine help ptsd", "what are the side effects", "how is esketamine given", "this wait is killing me lol",
+          "what does research say about suicide prevention"]
+
+
+def write_batches(folder: Path, n: int = 3) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for b in range(n):
+        lines = []
+        for label, texts in (("crisis", CRISIS), ("advice", ADVICE), ("benign", BENIGN)):
+            for i, t in enumerate(texts):
+                if (i + b) % n:  # each batch holds a different subset of each class
+                    lines.append(json.dumps({"id": f"b{b}-{label}-{i}", "text": f"{t} {'!' * b}", "label": label,
+                                             "class": label}))
+        (folder / f"b{b}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    tmp_path = tmp_path_factory.mktemp("detectors")
+    data, model, report = tmp_path / "data", tmp_path / "detectors.npz", tmp_path / "report.json"
+    write_batches(data)
+    rules, embedder = load_rules(), FakeEmbedder()
+    out = train.run(embedder, rules, exemplar_vectors(rules, embedder), data, model, report, progress=lambda _: None)
+    return out, model, report, data
+
+
+def test_training_writes_weights_and_a_leave_one_batch_out_report(trained):
+    out, model, report, data = trained
+    assert model.is_file() and report.is_file() and model.stat().st_size < 2_000_000
+    written = json.loads(report.read_text())
+    assert written["batches"] == ["b0", "b1", "b2"] and written["data_hash"] == train.data_hash(data)
+    for name in ("crisis", "advice"):
+        d = written["detectors"][name]
+        assert set(d["bars_per_left_out_batch"]) == {"b0", "b1", "b2"}  # each batch judged by bars chosen without it
+        assert 0.0 <= d["left_out"]["recall"] <= 1.0 and d["roc_left_out"]
+    assert {e["id"] for e in written["examples"]} == {json.loads(line)["id"] for p in data.glob("*.jsonl")
+                                                      for line in p.read_text().splitlines()}
+
+
+def test_saved_detectors_load_and_score_like_the_training(trained):
+    _, model, _, _ = trained
+    detectors = learned.load(model, model_name=FakeEmbedder.name)
+    e = FakeEmbedder()
+    crisis_text, benign_text = "i want to die tonight", "what are the side effects"
+    flags = np.zeros(len(learned.FLAGS))
+    high = detectors.scores(crisis_text, e.embed_query(crisis_text), flags)["crisis"]
+    low = detectors.scores(benign_text, e.embed_query(benign_text), flags)["crisis"]
+    assert high > low
+
+
+def test_detectors_trained_on_another_embedding_model_are_not_used(trained):
+    _, model, _, _ = trained
+    assert learned.load(model, model_name="some other model") is None
+    assert learned.load(model.parent / "absent.npz") is None
+
+
+def test_training_is_reproducible(trained, tmp_path: Path):
+    _, model, _, data = trained
+    rules, embedder = load_rules(), FakeEmbedder()
+    again = tmp_path / "again.npz"
+    train.run(embedder, rules, exemplar_vectors(rules, embedder), data, again, tmp_path / "r2.json", progress=lambda _: None)
+    a, b = learned.load(model), learned.load(again)
+    for name in ("crisis", "advice"):
+        assert np.allclose(a[name].coef_text, b[name].coef_text, atol=1e-6)
+        assert a[name].thresholds == b[name].thresholds
+
+
+def test_a_bad_training_line_is_refused_naming_file_and_line(tmp_path: Path):
+    (tmp_path / "b1.jsonl").write_text('{"id": "x", "text": "hi", "label": "maybe", "class": "c"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="b1.jsonl:1"):
+        train.load_examples(tmp_path)
+
+
+def test_the_lowest_bar_keeps_the_false_alarm_rate():
+    scores = np.array([0.95, 0.9, 0.3, 0.6, 0.2, 0.1])
+    negatives = np.array([False, False, True, True, True, True])
+    bar = train.lowest_threshold(scores, np.zeros(6, bool), negatives, 0.25)
+    assert np.mean(scores[negatives] >= bar) <= 0.25 and bar <= 0.61
+
+
+def test_the_shipped_detectors_match_their_training_data():
+    """The committed weights were fitted on the committed batches (otherwise `make index` refits them)."""
+    shipped = learned.load()
+    assert shipped is not None and shipped.meta["data_hash"] == train.data_hash()
+    assert len(shipped.meta["batches"]) >= 5
