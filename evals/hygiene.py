@@ -5,7 +5,9 @@ list, a lexicon comment or a FAQ card, the eval measures memory, not generalisat
 are its YAML strings, its comments (a run of comment lines is one entry), the phrases it quotes in double
 quotes, and, for Markdown and text, its paragraphs. A question *leaks* into a file when, after `normalise`
 (casefold, punctuation stripped, whitespace folded), it equals one entry, or it has at least
-`MIN_CONTAINED_WORDS` words and stands inside one entry as a run of whole words. Questions shorter than
+`MIN_CONTAINED_WORDS` words and stands inside one entry as a run of whole words (except in the learned detectors'
+training messages, *.jsonl, where only a copy counts: a natural message may contain "I want to kill myself"
+without being an eval question). Questions shorter than
 `MIN_CHARS` characters ("a", "?") are too short to leak.
 
     >>> normalise("  What's   the point, anymore?! ")
@@ -86,7 +88,8 @@ def leaks(questions: Mapping[str, str], files: Mapping[str, str]) -> list[tuple[
             continue
         contained = len(q.split()) >= MIN_CONTAINED_WORDS
         for name, units in prepared.items():
-            if q in units or (contained and any(f" {q} " in f" {u} " for u in units)):
+            inside = contained and not name.endswith(".jsonl")  # a training message may hold a common phrase
+            if q in units or (inside and any(f" {q} " in f" {u} " for u in units)):
                 out.append((qid, name))
     return out
 
@@ -96,6 +99,6 @@ def read_files(roots: Iterable[Path]) -> dict[str, str]:
     files: dict[str, str] = {}
     for root in roots:
         for path in sorted(root.rglob("*") if root.is_dir() else []):
-            if path.is_file() and path.suffix in {".yaml", ".yml", ".md", ".txt", ".toml", ".json"}:
+            if path.is_file() and path.suffix in {".yaml", ".yml", ".md", ".txt", ".toml", ".json", ".jsonl"}:
                 files[str(path)] = path.read_text(encoding="utf-8", errors="replace")
     return files
