@@ -59,8 +59,11 @@ def quote_in_corpus(citation: Citation, doc_texts: Mapping[str, str]) -> bool:
 
 
 def quote_in_retrieved(citation: Citation, turn: Turn) -> bool:
-    """The citation's quote stands verbatim in a chunk of the cited document that the turn retrieved."""
+    """The citation's quote stands verbatim in a chunk of the cited document that the turn retrieved, or is
+    a sentence of the FAQ card the turn matched (a reviewed answer, found without retrieval)."""
     q = norm(citation.quote)
+    if turn.card is not None and turn.card.matched and any(norm(e.text) == q for e in turn.evidence):
+        return True
     return any(c.doc_id == citation.source and q in norm(c.text) for c in turn.retrieved)
 
 
