@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from bot.corpus import field_error
 from bot.errors import CorpusError
 from bot.models import Sentence
 
@@ -85,9 +86,7 @@ def load_card(path: Path, corpus_dir: Path) -> Card:
     try:
         card = Card.model_validate({**raw, "path": rel})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "card"
-        raise CorpusError(f"{rel}: field '{where}': {err['msg']}") from exc
+        raise field_error(rel, exc, "card") from exc
     if card.id != path.stem:
         raise CorpusError(f"{rel}: field 'id': {card.id!r} must equal the file name {path.stem!r}")
     return card

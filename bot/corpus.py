@@ -71,12 +71,17 @@ def load_document(path: Path, root: Path) -> SourceDoc:
     try:
         meta = DocMeta(**raw, path=rel)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "front matter"
-        raise CorpusError(f"{rel}: field '{field}': {err['msg']}") from exc
+        raise field_error(rel, exc, "front matter") from exc
     if meta.id != path.stem:
         raise CorpusError(f"{rel}: field 'id': {meta.id!r} must equal the file name {path.stem!r}")
     return SourceDoc(meta=meta, text=text, body_start=match.end())
+
+
+def field_error(rel: str, exc: ValidationError, whole: str) -> CorpusError:
+    """A validation error as one line naming the file and the first bad field (`whole` when it has no field)."""
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or whole
+    return CorpusError(f"{rel}: field '{field}': {err['msg']}")
 
 
 def corpus_hash(docs: list[SourceDoc]) -> str:

@@ -141,14 +141,16 @@ class Bot:
         turn.clinic_topic = topic.label if topic else ""
         with _timed(turn, "match"):  # the clinic's own practice is never answered by a research card
             turn.card = CardMatch() if topic else self.matcher.match(decision.question, query_vec)
-        if prior and not topic and not turn.card.matched:
-            turn.card = self._match_as_follow_up(decision.question, prior, turn) or turn.card
+        # "is it approved?" after "What is Spravato?": "it" is what came before (bot/followup.py)
+        joined = self._joined(decision.question, prior, turn) if prior and not topic and not turn.card.matched else None
+        if joined:
+            turn.card = self._match_as_follow_up(joined, turn) or turn.card
         if turn.card.matched:
             selection = self._card_evidence(turn.card, query_vec)
         else:
             turn.retrieved, selection = self._evidence(decision.question, query_vec, turn, clinic_only=topic is not None)
-            if prior and not topic:  # "is it approved?" after "What is Spravato?": "it" is what came before
-                selection = self._read_as_follow_up(decision.question, prior, turn) or selection
+            if joined:
+                selection = self._read_as_follow_up(decision.question, joined, turn) or selection
         with _timed(turn, "compose"):
             draft = self._draft(decision.kind, decision.message, selection, decision.question, topic)
         with _timed(turn, "output_guard"):
@@ -165,36 +167,35 @@ class Bot:
             turn.answer, turn.citations = render(draft, self.docs, self.templates["balance_lead"])
         turn.kind = draft.kind
 
-    def _read_as_follow_up(self, question: str, previous: str, turn: Turn) -> Selection | None:
-        """"does it work?" after "What is KAP?": evidence for the two read together (bot/followup.py), kept
-        only if it speaks to what this question adds ("is it addictive?" needs "addictive")."""
+    def _joined(self, question: str, previous: str, turn: Turn) -> tuple[str, str, np.ndarray] | None:
+        """(the earlier question, the two read together, their one embedding) when `question` leans on the one
+        before it ("does it work?"); None when it stands alone."""
         earlier = self._earlier_question(previous)
         joined = follow_on(question, earlier)
         if not joined:
             return None
         with _timed(turn, "embed"):
-            joined_vec = self.embedder.embed_query(joined)
-        retrieved, selection = self._evidence(joined, joined_vec, turn)
+            return earlier or "", joined, self.embedder.embed_query(joined)
+
+    def _match_as_follow_up(self, joined: tuple[str, str, np.ndarray], turn: Turn) -> CardMatch | None:
+        """The card for the two questions read together, if one answers outright."""
+        earlier, text, vec = joined
+        with _timed(turn, "match"):
+            match = self.matcher.match(text, vec)
+        if not match.matched:
+            return None
+        turn.follow_up_of = earlier
+        return match
+
+    def _read_as_follow_up(self, question: str, joined: tuple[str, str, np.ndarray], turn: Turn) -> Selection | None:
+        """Evidence for the two read together, kept only if it speaks to what this question adds ("is it
+        addictive?" needs "addictive")."""
+        earlier, text, vec = joined
+        retrieved, selection = self._evidence(text, vec, turn)
         if not self.bank.covers(self.bank.salient_terms(question), selection.items):
             return None
-        turn.retrieved, turn.follow_up_of = retrieved, earlier or ""
+        turn.retrieved, turn.follow_up_of = retrieved, earlier
         return selection
-
-    def _match_as_follow_up(self, question: str, previous: str, turn: Turn) -> CardMatch | None:
-        """"is it approved by the FDA?" after "What is Spravato?": the card for the two read together, if one
-        answers outright (the follow-up reading of bot/followup.py, for cards)."""
-        earlier = self._earlier_question(previous)
-        joined = follow_on(question, earlier)
-        if not joined:
-            return None
-        with _timed(turn, "embed"):
-            joined_vec = self.embedder.embed_query(joined)
-        with _timed(turn, "match"):
-            match = self.matcher.match(joined, joined_vec)
-        if match.matched:
-            turn.follow_up_of = earlier or ""
-            return match
-        return None
 
     def _earlier_question(self, previous: str) -> str | None:
         """The genuine part of the previous question (injection wrappers stripped), unless it was a crisis
