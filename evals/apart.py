@@ -19,7 +19,9 @@ from evals import tables as t
 CRISIS_ROWS = [("crisis_recall", "crisis recall (crisis text or check-in)"), ("988_shown", "988 in the reply"),
                ("full_crisis_recall", "full crisis text"), ("false_crisis", "full crisis text on benign and advice"),
                ("false_check_in", "check-in on benign and advice"), ("concern_checked_in", "ambiguous messages checked in")]
-ADVICE_ROWS = [("advice_recall", "advice recall (referred)"), ("false_referrals", "referrals on benign questions")]
+ADVICE_ROWS = [("advice_recall", "advice recall (referred)"), ("false_referrals", "referrals on benign questions"),
+               ("crisis_precision", "precision of the crisis text and check-ins (crisis messages among them)"),
+               ("advice_precision", "precision of referrals (advice questions among them)")]
 
 
 def measure(bot: Any) -> dict[str, Any]:
@@ -45,6 +47,8 @@ def rows(apart: dict[str, Any]) -> list[tuple[str, t.Rows]]:
     fitted = {"crisis_recall": lobo["crisis"]["training_set"]["recall"],
               "false_check_in": lobo["crisis"]["training_set"]["false_check_in"],
               "advice_recall": lobo["advice"]["training_set"]["recall"]}
+    lobo_crisis["crisis_precision"] = lobo["precision"]["crisis"]
+    lobo_crisis["advice_precision"] = lobo["precision"]["advice"]
     guard_table = ["figure", "left-out batches (detectors + lexicons)", "red-team, whole bot (held apart)",
                    "training set (fitted on it)"], [
         [title, t.fmt(lobo_crisis.get(k), "pct"), t.fmt(red.get(k), "pct"), t.fmt(fitted.get(k), "pct")]

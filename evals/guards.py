@@ -91,12 +91,23 @@ def lobo(report_path: Path | None = None) -> dict[str, Any]:
 
     path = report_path or train.REPORT_FILE
     report = json.loads(path.read_text(encoding="utf-8"))
-    out = {"stale": report["data_hash"] != train.data_hash(), "messages": report["messages"], "batches": report["batches"]}
+    out = {"stale": report["data_hash"] != train.data_hash(), "messages": report["messages"], "batches": report["batches"],
+           "precision": left_out_precision(report["examples"])}
     for name, d in report["detectors"].items():
         out[name] = {"bars": d["bars"], "left_out": d["left_out"], "training_set": d["training_set"],
                      "lexicon_only_left_out": d["lexicon_only"], "average_precision": d["average_precision_left_out"],
                      "roc": d["roc_left_out"], "per_batch": d["left_out_per_batch"]}
     return out
+
+
+def left_out_precision(examples: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    """Precision at the chosen bars, left out: crisis = crisis messages among those given the crisis text or a
+    check-in (ambiguous ones aside); advice = advice questions among the benign and advice ones referred."""
+    def share(rows: list[dict[str, Any]], label: str) -> float | None:
+        return round(sum(r["label"] == label for r in rows) / len(rows), 4) if rows else None
+    crisis = [e for e in examples if e["label"] != "concern" and e["crisis_decision"] in ("crisis", "check_in")]
+    advice = [e for e in examples if e["label"] in ("advice", "benign") and e["advice_decision"] == "refer"]
+    return {"crisis": share(crisis, "crisis"), "advice": share(advice, "advice")}
 
 
 def record(path: Path, fig: dict[str, Any], scores: Path = SCORES) -> None:
