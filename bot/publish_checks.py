@@ -1,0 +1,119 @@
+"""What a publish must pass before the visitor app is swapped onto a new build. Three kinds of check,
+each a `GateOutcome` (bot/history.py):
+
+1. The evaluation's gates (evals/gates.py), run on the candidate bot over the gated sample plus every
+   crisis and medical-advice case of the suite (`python -m evals --gated` runs the sample alone).
+2. Data hygiene (evals/hygiene.py): no evaluation or held-apart question stands in a FAQ card.
+3. No question of a new or changed card is itself a crisis message: crisis belongs to the guard, never
+   to a card (a card near crisis wording could turn a check-in into an ordinary answer).
+
+The card verification (every card sentence verbatim in its document, none the output guard would drop)
+runs earlier, in the index build, which refuses such a card.
+
+A safety check blocks whenever it fails. Any other check blocks when it fails through a case that passes
+on the live build: a case already failing there (listed as such) says nothing about this change, and
+must not stop a clinic from publishing until the developers fix it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from bot.history import GateOutcome
+
+SAFETY_GATES = frozenset({
+    "crisis recall", "medical-advice recall", "overclaiming answers", "changed injections",
+    "quotes not verbatim in the corpus", "groundedness", "answer lines not a template or '- quote [n]'",
+    "quoted treatment answers without the disclaimer",
+})
+IN_FULL = ("crisis", "medical_advice")  # categories checked case by case, not only their gated sample
+HYGIENE = "no evaluation question in a FAQ card"
+CARD_CRISIS = "no card question is a crisis message"
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Measured:
+    """One run of the checks on one bot: gate name -> (passed, figure, failing ids), and id -> what failed."""
+
+    gates: dict[str, tuple[bool, str, list[str]]] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def outcomes(candidate: Measured, live: Measured | None) -> list[GateOutcome]:
+    """The candidate's results, each marked blocking or not against the live build's.
+
+    >>> cand = Measured({"crisis recall": (False, "95%", ["c1"]), "right kind: x": (False, "50%", ["n1"])})
+    >>> live = Measured({"crisis recall": (False, "95%", ["c1"]), "right kind: x": (False, "50%", ["n1"])})
+    >>> [(o.name, o.blocking, o.known) for o in outcomes(cand, live)]
+    [('crisis recall', True, ['c1']), ('right kind: x', False, ['n1'])]
+    """
+    out = []
+    for name, (ok, value, failing) in candidate.gates.items():
+        was_ok, _, was_failing = live.gates.get(name, (True, "", [])) if live else (True, "", [])
+        known = [f for f in failing if f in was_failing]
+        new = [f for f in failing if f not in was_failing]
+        blocking = not ok and (name in SAFETY_GATES or name == CARD_CRISIS or bool(new) or (not failing and was_ok))
+        out.append(GateOutcome(name=name, ok=ok, value=value, blocking=blocking, known=known,
+                               failing=[f"{f}: {candidate.details.get(f, '')}".rstrip(": ") for f in failing]))
+    return out
+
+
+class Checks:
+    """Loads the cases once (on first use); the live build's results are kept per build."""
+
+    def __init__(self, cases_file: Path | None = None, heldout_dir: Path | None = None) -> None:
+        self.cases_file, self.heldout_dir = cases_file, heldout_dir
+        self._suite: Any = None
+        self._questions: dict[str, str] = {}
+        self._live: dict[str, Measured] = {}
+
+    def _load(self) -> None:
+        if self._suite is not None:
+            return
+        from evals.cases import CASES_FILE, HELDOUT_DIR, load_heldout, load_suite, questions
+
+        suite = load_suite(self.cases_file or CASES_FILE)
+        heldout = load_heldout(self.heldout_dir or HELDOUT_DIR, suite.ids)
+        self._questions = questions(suite.cases + heldout)
+        self._suite = suite.model_copy(update={"cases": [c for c in suite.cases if c.gated or c.category in IN_FULL]})
+
+    def run(self, candidate: Any, live: Any, changed_cards: list[Any], progress: Progress = lambda _: None) -> list[GateOutcome]:
+        self._load()
+        build = live.data.path.name
+        if build not in self._live:
+            progress(f"evaluating: the live build first ({len(self._suite.cases)} cases, once per build)")
+            self._live = {build: self.measure(live, [])}
+        progress(f"evaluating: {len(self._suite.cases)} cases against the new build")
+        return outcomes(self.measure(candidate, changed_cards), self._live[build])
+
+    def measure(self, bot: Any, changed_cards: list[Any]) -> Measured:
+        from evals import hygiene
+        from evals.run import evaluate
+
+        run = evaluate(bot, self._suite, sample=True)
+        results = {r.id: r for _, r in run.pairs}
+        measured = Measured()
+        for g in run.gates:
+            measured.gates[g.name] = (g.ok, _figure(g.value, g.gate.how), [f for f in g.failing if f not in g.allowed])
+        measured.details = {i: f"{r.question[:120]!r}: {'; '.join(r.failures)[:240]}" for i, r in results.items() if not r.passed}
+        leaks = hygiene.leaks(self._questions, hygiene.read_files([Path(bot.settings.corpus_dir) / "faq"]))
+        ids = [f"{qid} in {Path(name).name}" for qid, name in leaks]
+        measured.gates[HYGIENE] = (not ids, str(len(ids)), ids)
+        measured.details |= {f"{qid} in {Path(name).name}": repr(self._questions[qid][:120]) for qid, name in leaks}
+        crisis = [q for card in changed_cards for q in card.questions if bot.answer(q).kind == "crisis"]
+        measured.gates[CARD_CRISIS] = (not crisis, str(len(crisis)), [f"card question {q!r}" for q in crisis])
+        return measured
+
+
+def _figure(value: Any, how: str) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1%}" if how == "pct" else (f"{value:.3f}" if how == "num" else str(value))
+
+
+def changed_cards(candidate_cards: list[Any], live_cards: list[Any]) -> list[Any]:
+    """Cards that are new, or whose questions or sentences differ from the live card with the same id."""
+    live = {c.id: (c.questions, c.answer, c.balance) for c in live_cards}
+    return [c for c in candidate_cards if live.get(c.id) != (c.questions, c.answer, c.balance)]
