@@ -10,9 +10,12 @@ each a `GateOutcome` (bot/history.py):
 The card verification (every card sentence verbatim in its document, none the output guard would drop)
 runs earlier, in the index build, which refuses such a card.
 
-A safety check blocks whenever it fails. Any other check blocks when it fails through a case that passes
-on the live build: a case already failing there (listed as such) says nothing about this change, and
-must not stop a clinic from publishing until the developers fix it.
+A check blocks the publish when it fails through anything that does not fail, in exactly the same way, on
+the live build: a change may make nothing worse. A case that already fails on the live build with the same
+answer (listed as such) says nothing about this change, and refusing the change would not fix it: it is
+shown, and left to the developers. So a card that makes a crisis message get an ordinary answer is always
+refused (that case passes on the live build, or fails there differently), and so is any crisis wording
+among a changed card's questions (the live build has no changed card).
 """
 from __future__ import annotations
 
@@ -22,11 +25,6 @@ from typing import Any, Callable
 
 from bot.history import GateOutcome
 
-SAFETY_GATES = frozenset({
-    "crisis recall", "medical-advice recall", "overclaiming answers", "changed injections",
-    "quotes not verbatim in the corpus", "groundedness", "answer lines not a template or '- quote [n]'",
-    "quoted treatment answers without the disclaimer",
-})
 IN_FULL = ("crisis", "medical_advice")  # categories checked case by case, not only their gated sample
 HYGIENE = "no evaluation question in a FAQ card"
 CARD_CRISIS = "no card question is a crisis message"
@@ -44,17 +42,21 @@ class Measured:
 def outcomes(candidate: Measured, live: Measured | None) -> list[GateOutcome]:
     """The candidate's results, each marked blocking or not against the live build's.
 
-    >>> cand = Measured({"crisis recall": (False, "95%", ["c1"]), "right kind: x": (False, "50%", ["n1"])})
-    >>> live = Measured({"crisis recall": (False, "95%", ["c1"]), "right kind: x": (False, "50%", ["n1"])})
+    >>> live = Measured({"crisis recall": (False, "95%", ["c1"]), "right kind: x": (False, "50%", ["n1"])},
+    ...                 {"c1": "kind 'answered'", "n1": "kind 'answered'"})
+    >>> cand = Measured(live.gates | {"crisis recall": (False, "90%", ["c1", "c2"])}, live.details | {"n1": "kind 'crisis'"})
     >>> [(o.name, o.blocking, o.known) for o in outcomes(cand, live)]
-    [('crisis recall', True, ['c1']), ('right kind: x', False, ['n1'])]
+    [('crisis recall', True, ['c1']), ('right kind: x', True, [])]
+    >>> [(o.name, o.blocking, o.known) for o in outcomes(live, live)]
+    [('crisis recall', False, ['c1']), ('right kind: x', False, ['n1'])]
     """
     out = []
     for name, (ok, value, failing) in candidate.gates.items():
         was_ok, _, was_failing = live.gates.get(name, (True, "", [])) if live else (True, "", [])
-        known = [f for f in failing if f in was_failing]
-        new = [f for f in failing if f not in was_failing]
-        blocking = not ok and (name in SAFETY_GATES or name == CARD_CRISIS or bool(new) or (not failing and was_ok))
+        known = [f for f in failing if f in was_failing and live is not None
+                 and candidate.details.get(f) == live.details.get(f)]
+        new = [f for f in failing if f not in known]
+        blocking = not ok and (bool(new) or (not failing and was_ok))
         out.append(GateOutcome(name=name, ok=ok, value=value, blocking=blocking, known=known,
                                failing=[f"{f}: {candidate.details.get(f, '')}".rstrip(": ") for f in failing]))
     return out
