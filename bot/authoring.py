@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -132,7 +133,11 @@ def card_text(card_id: str, topic: str, questions: Sequence[str], answer: Sequen
     }
     if balance:
         data["balance"] = [{"doc": d, "text": t} for d, t in balance]
-    data |= {"reviewed_by": reviewed_by, "last_reviewed": last_reviewed}
+    try:  # a date is written as the hand-written cards have it: 2026-11-30, unquoted
+        reviewed_on: date | str = date.fromisoformat(last_reviewed)
+    except ValueError:
+        reviewed_on = last_reviewed
+    data |= {"reviewed_by": reviewed_by, "last_reviewed": reviewed_on}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
 
 

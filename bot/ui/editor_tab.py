@@ -103,6 +103,7 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
 
     def run_preview(draft: Draft, questions: list[str]) -> Iterator[tuple[str, str]]:
         live = picker.quiet(get_bot())
+        yield esc_text("building the draft ..."), ""  # the last result goes: it was about another draft
         for log, bot, error in in_background(lambda progress: publisher.preview(draft, progress)):
             if error is not None:
                 yield esc_text(f"Preview failed: {error}"), ""
@@ -113,6 +114,7 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
                 yield esc_text(log or "building the draft ..."), gr.skip()
 
     def run_publish(draft: Draft, user: str) -> Iterator[tuple[str, str]]:
+        yield esc_text("publishing ..."), ""
         for log, change, error in in_background(lambda progress: publisher.publish(draft, user, progress)):
             if error is not None:
                 yield esc_text(f"Not published: {error}"), ""
@@ -320,5 +322,9 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
                 gr.update(choices=found, value=[]), gr.update(choices=found, value=[]), found, None, "\n".join(asked),
                 gr.Tabs(selected="card"))
 
+    def reload(kind: str) -> tuple[Any, Any]:
+        """Fresh lists of cards and documents when the page loads: files published since the console started."""
+        return gr.update(choices=card_ids(), value=NEW), gr.update(choices=doc_ids(kind), value=NEW)
+
     targets = [card_pick, card_id, topic, questions, answer, balance, choices, card_base, try_questions, kinds]
-    return {"prefill": prefill, "targets": targets}
+    return {"prefill": prefill, "targets": targets, "reload": (reload, doc_kind, [card_pick, doc_pick])}

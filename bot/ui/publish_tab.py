@@ -131,7 +131,7 @@ def build_history_tab(publisher: Publisher, history: History) -> dict[str, Any]:
         undo = gr.Button("Roll back the latest change", variant="stop", elem_id="staff-rollback")
     status = gr.Markdown(elem_id="staff-rollback-status")
     rows = gr.Dataframe(headers=HISTORY_HEADERS, value=[], interactive=False, wrap=True, max_height=420,
-                        elem_id="staff-history")
+                        elem_id="staff-history", column_widths=["13%", "13%", "8%", "9%", "22%", "15%", "12%", "8%"])
     detail = html_block(change_html(None), elem_id="staff-change")
     refresh.click(load, None, rows, api_visibility="private")
     rows.select(select, None, detail, api_visibility="private")

@@ -173,4 +173,5 @@ def build_staff(get_bot: Callable[[], BotLike], settings: Settings, store: Feedb
             to_card.click(from_trace, question, targets, api_visibility="private")
             demo.load(history_tab["load"], None, history_tab["rows"], api_visibility="private")
             demo.load(*gap_tab["refresh"], api_visibility="private")
+            demo.load(*write_tab["reload"], api_visibility="private")
     return demo
