@@ -71,12 +71,14 @@ def build_demo(settings: Settings | None = None, get_bot: Callable[[], BotLike] 
     return demo.queue(default_concurrency_limit=settings.concurrency)
 
 
-def serve(settings: Settings, get_bot: Callable[[], BotLike], block: bool = True) -> tuple[Served, Served | None]:
-    """Start the visitor chat, and the staff console when credentials allow; optionally block."""
+def serve(settings: Settings, get_bot: Callable[[], BotLike], block: bool = True,
+          publisher: Publisher | None = None) -> tuple[Served, Served | None]:
+    """Start the visitor chat, and the staff console when credentials allow; optionally block. Publishing
+    from the console needs a swappable bot (LazyBot); `publisher` replaces the default one (tests)."""
     store = FeedbackStore(settings.data_dir)
     visitor = start_visitor(settings, get_bot, store)
     log.info("visitor chat on http://%s:%d/", settings.host, settings.port)
-    staff = start_console(settings, get_bot, store)
+    staff = start_console(settings, get_bot, store, publisher)
     if block:
         try:
             threading.Event().wait()
@@ -99,7 +101,8 @@ def start_visitor(settings: Settings, get_bot: Callable[[], BotLike], store: Fee
     return start(app, demo, settings.host, settings.port, gradio_app)
 
 
-def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore) -> Served | None:
+def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore,
+                  publisher: Publisher | None = None) -> Served | None:
     check, reason = staff_auth(settings)
     if check is not None and settings.staff_port == settings.port:
         check, reason = None, "staff console not started: KAP_STAFF_PORT must differ from KAP_PORT"
@@ -113,7 +116,8 @@ def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: Fee
     meta = PageMeta(title=f"{text['staff_title']} · {settings.clinic.name}", icon=ICON, index=False)
     app = page_app(staff_policy(rewriter(meta)), routers=[login.router(), export_router(store, login.current_user)],
                    inner=[(SignInFirst, {"login": login})])
-    publisher = Publisher(settings, get_bot, History(settings.data_dir)) if hasattr(get_bot, "swap") else None
+    if publisher is None and hasattr(get_bot, "swap"):
+        publisher = Publisher(settings, get_bot, History(settings.data_dir))  # type: ignore[arg-type]
     console = build_staff(get_bot, settings, store, publisher=publisher).queue(default_concurrency_limit=settings.concurrency)
     options = mount_options(settings) | {"max_file_size": CONSOLE_UPLOAD,  # its own uploads stay readable to it
                                          "blocked_paths": [str(Path(settings.data_dir).resolve())]}

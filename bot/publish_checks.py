@@ -19,6 +19,7 @@ among a changed card's questions (the live build has no changed card).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -29,6 +30,23 @@ IN_FULL = ("crisis", "medical_advice")  # categories checked case by case, not o
 HYGIENE = "no evaluation question in a FAQ card"
 CARD_CRISIS = "no card question is a crisis message"
 Progress = Callable[[str], None]
+PAUSE_S = 0.01  # after each case: visitor requests get the CPU (and the interpreter) between cases
+
+
+class Yielding:
+    """A bot that pauses after each answer. The checks run beside the live visitor chat; without pauses
+    they would hold the interpreter for seconds at a time and slow every visitor's answer."""
+
+    def __init__(self, bot: Any, pause_s: float = PAUSE_S) -> None:
+        self._bot, self._pause_s = bot, pause_s
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bot, name)
+
+    def answer(self, *args: Any, **kwargs: Any) -> Any:
+        turn = self._bot.answer(*args, **kwargs)
+        time.sleep(self._pause_s)
+        return turn
 
 
 @dataclass
@@ -52,24 +70,25 @@ def outcomes(candidate: Measured, live: Measured | None) -> list[GateOutcome]:
     """
     out = []
     for name, (ok, value, failing) in candidate.gates.items():
-        was_ok, _, was_failing = live.gates.get(name, (True, "", [])) if live else (True, "", [])
+        _, _, was_failing = live.gates.get(name, (True, "", [])) if live else (True, "", [])
         known = [f for f in failing if f in was_failing and live is not None
                  and candidate.details.get(f) == live.details.get(f)]
         new = [f for f in failing if f not in known]
-        blocking = not ok and (bool(new) or (not failing and was_ok))
+        blocking = not ok and (bool(new) or not failing)  # a failure naming no case is never excused
         out.append(GateOutcome(name=name, ok=ok, value=value, blocking=blocking, known=known,
                                failing=[f"{f}: {candidate.details.get(f, '')}".rstrip(": ") for f in failing]))
     return out
 
 
 class Checks:
-    """Loads the cases once (on first use); the live build's results are kept per build."""
+    """Loads the cases once (on first use). The live build is judged only on the cases that fail on the
+    candidate (is each failure new?), and a build that went live keeps its results for the next publish."""
 
     def __init__(self, cases_file: Path | None = None, heldout_dir: Path | None = None) -> None:
         self.cases_file, self.heldout_dir = cases_file, heldout_dir
         self._suite: Any = None
         self._questions: dict[str, str] = {}
-        self._live: dict[str, Measured] = {}
+        self._measured: dict[str, Measured] = {}  # build id -> its results on the whole check (the latest only)
 
     def _load(self) -> None:
         if self._suite is not None:
@@ -83,18 +102,29 @@ class Checks:
 
     def run(self, candidate: Any, live: Any, changed_cards: list[Any], progress: Progress = lambda _: None) -> list[GateOutcome]:
         self._load()
-        build = live.data.path.name
-        if build not in self._live:
-            progress(f"evaluating: the live build first ({len(self._suite.cases)} cases, once per build)")
-            self._live = {build: self.measure(live, [])}
         progress(f"evaluating: {len(self._suite.cases)} cases against the new build")
-        return outcomes(self.measure(candidate, changed_cards), self._live[build])
+        measured = self.measure(candidate, changed_cards)
+        self._measured = {candidate.data.path.name: measured}  # the live build's, once this one goes live
+        baseline = self._measured_live(live, measured, progress)
+        return outcomes(measured, baseline)
 
-    def measure(self, bot: Any, changed_cards: list[Any]) -> Measured:
+    def _measured_live(self, live: Any, candidate: Measured, progress: Progress) -> Measured:
+        build = live.data.path.name
+        if build in self._measured:
+            return self._measured[build]
+        failing = {f for _, _, ids in candidate.gates.values() for f in ids if f in {c.id for c in self._suite.cases}}
+        progress(f"evaluating: the {len(failing)} failing cases against the live build")
+        return self.measure(live, [], only=failing)
+
+    def measure(self, bot: Any, changed_cards: list[Any], only: set[str] | None = None) -> Measured:
+        """The checks on one bot; `only`: just these cases (the live build's side of a comparison)."""
         from evals import hygiene
         from evals.run import evaluate
 
-        run = evaluate(bot, self._suite, sample=True)
+        suite = self._suite if only is None else self._suite.model_copy(
+            update={"cases": [c for c in self._suite.cases if c.id in only]})
+        bot = Yielding(bot)
+        run = evaluate(bot, suite, sample=True)
         results = {r.id: r for _, r in run.pairs}
         measured = Measured()
         for g in run.gates:

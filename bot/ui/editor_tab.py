@@ -322,6 +322,23 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
                 gr.update(choices=found, value=[]), gr.update(choices=found, value=[]), found, None, "\n".join(asked),
                 gr.Tabs(selected="card"))
 
+    def publish_file(kind: str, doc_id: str, text: str, base: str, request: gr.Request) -> dict[str, Any]:
+        """Publish one corpus file as the signed-in staff member, for scripts (scripts/load.py): `kind` card,
+        clinic or reference; `text` the card's YAML or the document's Markdown; `base` the file's sha256
+        when it was read, empty for a new file. The same checks and history as the Publish button."""
+        try:
+            draft = Draft(kind, authoring.path_for(kind, doc_id), text, base or ABSENT)  # type: ignore[arg-type]
+            user = signed_in_user(request)
+        except (DraftError, KeyError) as exc:
+            return {"action": "not published", "message": str(exc)}
+        *_, (log, change, error) = in_background(lambda progress: publisher.publish(draft, user, progress))
+        if error is not None or change is None:
+            return {"action": "not published", "message": str(error)}
+        return {"action": change.action, "message": change.message, "build": change.build, "swap_ms": change.swap_ms,
+                "blocking": [g.name for g in change.gates if g.blocking], "id": change.id}
+
+    gr.api(publish_file, api_name="publish", concurrency_limit=1)
+
     def reload(kind: str) -> tuple[Any, Any]:
         """Fresh lists of cards and documents when the page loads: files published since the console started."""
         return gr.update(choices=card_ids(), value=NEW), gr.update(choices=doc_ids(kind), value=NEW)
