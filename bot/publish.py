@@ -182,6 +182,9 @@ class Publisher:
         return _Guard()
 
     def _candidate_for(self, draft: Draft, progress: Progress) -> Candidate:
+        if self.settings.chroma_host:  # a server build renames the live collection: it cannot wait for the checks
+            raise DraftError("publishing from the console needs the embedded Chroma store; with CHROMA_HOST set, "
+                             "edit the files and run `make index` instead")
         live = self.holder()
         authoring.validate(draft, self.settings.corpus_dir, live.data.sentences)
         authoring.check_unchanged(draft, self.settings.corpus_dir)

@@ -164,3 +164,58 @@ def test_the_staff_loop(server: Server, page: object, browser: object) -> None: 
         assert "kap-no_answer" in ask(visitor, QUESTION).get_attribute("class")
     finally:
         visitor.close()
+
+
+CLINIC_STATEMENT = """---
+id: clinic-integration
+title: Integration visits at the clinic
+publisher: Calm Harbor Clinic
+authors: null
+year: 2026
+url: null
+doi: null
+evidence_type: clinic
+last_reviewed: 2026-11-30
+---
+
+# Integration
+
+Each ketamine session at the clinic is followed by an integration visit within a week. In the integration visit, you and your therapist talk about what came up during the session.
+"""
+
+
+def test_a_clinic_statement_is_uploaded_checked_and_its_sentences_shown(server: Server, page: object,
+                                                                      tmp_path: Path) -> None:  # noqa: F811
+    login(page, server.staff, PASSWORD)
+    page.get_by_role("tab", name="Write").click()
+    page.get_by_role("tab", name="Document").click()
+    upload = page.locator("#staff-doc-upload input[type=file]")
+    status = page.locator("#staff-write-status")
+    (tmp_path / "latin1.md").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    upload.set_input_files(str(tmp_path / "latin1.md"))
+    status.get_by_text("not UTF-8 text").wait_for()
+    (tmp_path / "script.md").write_text(CLINIC_STATEMENT.replace("# Integration", "# Integration <script>alert(1)</script>"))
+    upload.set_input_files(str(tmp_path / "script.md"))
+    status.get_by_text("markup is not allowed").wait_for()
+    (tmp_path / "good.md").write_text(CLINIC_STATEMENT)
+    upload.set_input_files(str(tmp_path / "good.md"))
+    status.get_by_text("Uploaded").wait_for()
+    assert box(page, "staff-doc-id").input_value() == "clinic-integration"
+    page.locator("#staff-doc-publish").click()  # not before its sentence split was seen
+    status.get_by_text("preview the sentence split of this text first").wait_for()
+    page.locator("#staff-doc-split").click()
+    sentences = page.locator("#staff-write-result .kap-sentences li")
+    sentences.first.wait_for()
+    assert sentences.count() == 2 and "followed by an integration visit within a week" in sentences.nth(0).inner_text()
+    shoot(page, "staff-document", readme=True)
+
+
+def test_a_trace_opens_the_card_editor_with_its_question(server: Server, page: object) -> None:  # noqa: F811
+    login(page, server.staff, PASSWORD)
+    box(page, "staff-q").fill("Can ketamine help with tinnitus?")
+    page.locator("#staff-ask").click()
+    page.locator("#staff-trace table").first.wait_for()
+    page.locator("#staff-trace-write").click()
+    page.wait_for_function("() => (document.querySelector('#staff-card-questions textarea') || {}).value === "
+                           "'Can ketamine help with tinnitus?'")
+    assert box(page, "staff-card-id").input_value() == "can-ketamine-help-with-tinnitus"

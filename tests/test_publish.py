@@ -182,3 +182,26 @@ def test_one_publish_at_a_time(setup):
     release.set()
     worker.join(30)
     assert pub.history.records()[-1].action == "publish"
+
+
+def test_a_clinic_statement_is_published_and_answers_its_topic_as_the_clinics_own_words(setup):
+    settings, holder = setup
+    question = "Do you take Blue Cross?"
+    assert holder().answer(question).kind == "no_answer"  # a clinic topic with no clinic statement yet
+    meta = dict(id="clinic-insurance", title="Insurance at the clinic", publisher="Calm Harbor Clinic", authors=None,
+                year=2026, url=None, doi=None, evidence_type="clinic", last_reviewed="2026-11-30")
+    text = authoring.document_text(meta, "# Insurance\n\nThe clinic does not take Blue Cross or other insurers "
+                                         "directly, but it gives you a receipt to send to your insurer.")
+    change = publisher(setup).publish(Draft("clinic", "clinic/clinic-insurance.md", text, ABSENT), "staff")
+    assert change.action == "publish" and (settings.corpus_dir / "clinic" / "clinic-insurance.md").read_text() == text
+    turn = holder().answer(question)
+    assert turn.kind == "answered" and turn.clinic_topic == "insurance coverage"
+    assert [c.source for c in turn.citations] == ["clinic-insurance"]
+    assert holder().docs["clinic-insurance"].is_clinic_statement
+
+
+def test_publishing_is_refused_with_a_chroma_server(setup):
+    settings, holder = setup
+    pub = Publisher(dataclasses.replace(settings, chroma_host="127.0.0.1"), holder, History(settings.data_dir), Checks())
+    with pytest.raises(DraftError, match="needs the embedded Chroma store"):
+        pub.publish(card_draft(settings), "staff")

@@ -67,6 +67,13 @@ def preview_html(rows: list[tuple[str, Turn, Turn]], file_text: str) -> str:
             f"<div class='kap-diff'>{'<br>'.join(esc(line) or '&nbsp;' for line in file_text.splitlines())}</div></details></div>")
 
 
+def _text_key(draft: Draft) -> str:
+    """Names the file and its exact text: the sentence split staff saw was of this text."""
+    import hashlib
+
+    return hashlib.sha256(f"{draft.path}\0{draft.text}".encode()).hexdigest()[:16]
+
+
 def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: Publisher) -> dict[str, Any]:
     """Inside a gr.Tab. Returns the components a gap cluster or a trace fills (see `prefill`)."""
 
@@ -189,8 +196,9 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
         return doc_id, title, settings.clinic.name, body
 
     def upload(path: str | None) -> tuple[Any, ...]:
+        """Read once, then removed from Gradio's upload folder; the box is emptied for the next file."""
         if not path:
-            return (*[gr.skip()] * 9, "")
+            return (*[gr.skip()] * 9, "", None)
         try:
             from pathlib import Path
 
@@ -199,20 +207,20 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
             text = authoring.decode_upload(data, MAX_UPLOAD_BYTES)
             authoring.check_text(text, MAX_UPLOAD_BYTES)
         except (DraftError, OSError) as exc:
-            return (*[gr.skip()] * 9, esc_text(f"Upload refused: {exc}"))
+            return (*[gr.skip()] * 9, esc_text(f"Upload refused: {exc}"), None)
         meta, body = authoring.split_document(text)
-        return (*doc_fields(meta, body), esc_text("Uploaded: check the fields, then preview the sentence split."))
+        return (*doc_fields(meta, body), esc_text("Uploaded: check the fields, then preview the sentence split."), None)
 
-    def split_preview(base, kind, doc_id, title, publisher_name, authors, year, url, doi, evidence, body) -> tuple[str, str]:
+    def split_preview(base, kind, doc_id, title, publisher_name, authors, year, url, doi, evidence, body) -> tuple[Any, ...]:
         try:
             draft = doc_draft(base, kind, [doc_id, title, publisher_name, authors, year, url, doi, evidence], body)
             loaded = authoring.validate(draft, settings.corpus_dir)
         except (DraftError, ValueError, BotError) as exc:
-            return esc_text(f"Not valid: {exc}"), ""
+            return esc_text(f"Not valid: {exc}"), "", None
         items = "".join(f"<li><span class='kap-fn-type'>{esc(section or 'top')}</span> {esc(s)}</li>"
                         for section, s in authoring.sentence_preview(loaded))
         return (esc_text("Valid. The index will cut these sentences; each can be quoted alone, so each must make sense alone."),
-                f"<ol class='kap-sentences'>{items}</ol>")
+                f"<ol class='kap-sentences'>{items}</ol>", _text_key(draft))
 
     def preview_doc(base, kind, questions, doc_id, title, publisher_name, authors, year, url, doi, evidence, body,
                     request: gr.Request) -> Iterator[tuple[str, str]]:
@@ -227,13 +235,16 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
             return
         yield from run_preview(draft, lines(questions))
 
-    def publish_doc(base, kind, questions, doc_id, title, publisher_name, authors, year, url, doi, evidence, body,
-                    request: gr.Request) -> Iterator[tuple[Any, ...]]:
+    def publish_doc(base, kind, questions, split_seen, doc_id, title, publisher_name, authors, year, url, doi, evidence,
+                    body, request: gr.Request) -> Iterator[tuple[Any, ...]]:
         try:
             user = signed_in_user(request)
             draft = doc_draft(base, kind, [doc_id, title, publisher_name, authors, year, url, doi, evidence], body)
         except (DraftError, ValueError) as exc:
             yield esc_text(f"Not published: {exc}"), "", gr.skip()
+            return
+        if split_seen != _text_key(draft):
+            yield esc_text("Not published: preview the sentence split of this text first (it changed since)."), "", gr.skip()
             return
         for status, result in run_publish(draft, user):
             yield status, result, gr.skip()
@@ -242,7 +253,7 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
 
     # -- layout ----------------------------------------------------------------------------------
 
-    card_base, doc_base, choices = gr.State(None), gr.State(None), gr.State([])
+    card_base, doc_base, choices, split_seen = gr.State(None), gr.State(None), gr.State([]), gr.State(None)
     gr.Markdown("Write the answer from the corpus. **Preview** answers the questions with the draft next to the live "
                 "answer; **Publish** builds a new index, runs the gated evaluation and the safety checks on it and, only "
                 "if nothing gets worse, saves the file under `corpus/` and switches the visitor chat to it at once.")
@@ -307,11 +318,11 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
     doc_kind.input(lambda k: gr.update(choices=doc_ids(k), value=NEW), doc_kind, doc_pick, **p)
     doc_pick.input(open_doc, [doc_kind, doc_pick], [*doc_fields_out, doc_base, status], **p)
     start.click(template, clinic_topic, [doc_id, title, publisher_name, body], **p)
-    upload_box.upload(upload, upload_box, [*doc_fields_out, status], **p)
-    split_btn.click(split_preview, [doc_base, doc_kind, *doc_fields_out], [status, result], **p)
+    upload_box.upload(upload, upload_box, [*doc_fields_out, status, upload_box], **p)
+    split_btn.click(split_preview, [doc_base, doc_kind, *doc_fields_out], [status, result, split_seen], **p)
     doc_preview.click(preview_doc, [doc_base, doc_kind, try_questions, *doc_fields_out], [status, result],
                       concurrency_limit=1, **p)
-    doc_publish.click(publish_doc, [doc_base, doc_kind, try_questions, *doc_fields_out], [status, result, doc_base],
+    doc_publish.click(publish_doc, [doc_base, doc_kind, try_questions, split_seen, *doc_fields_out], [status, result, doc_base],
                       concurrency_limit=1, **p)
 
     def prefill(asked: list[str]) -> tuple[Any, ...]:
