@@ -4,8 +4,9 @@ each a `GateOutcome` (bot/history.py):
 1. The evaluation's gates (evals/gates.py), run on the candidate bot over the gated sample plus every
    crisis and medical-advice case of the suite (`python -m evals --gated` runs the sample alone).
 2. Data hygiene (evals/hygiene.py): no evaluation or held-apart question stands in a FAQ card.
-3. No question of a new or changed card is itself a crisis message: crisis belongs to the guard, never
-   to a card (a card near crisis wording could turn a check-in into an ordinary answer).
+3. No question of a new or changed card gets the crisis reply or a crisis check-in, from the live build
+   or the new one: crisis belongs to the guard, never to a card. (The live build matters: a question it
+   meets with a check-in because nothing answers it would get the card's ordinary answer instead.)
 
 The card verification (every card sentence verbatim in its document, none the output guard would drop)
 runs earlier, in the index build, which refuses such a card.
@@ -19,6 +20,7 @@ among a changed card's questions (the live build has no changed card).
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +30,18 @@ from bot.history import GateOutcome
 
 IN_FULL = ("crisis", "medical_advice")  # categories checked case by case, not only their gated sample
 HYGIENE = "no evaluation question in a FAQ card"
-CARD_CRISIS = "no card question is a crisis message"
+CARD_CRISIS = "no card question gets a crisis reply or check-in"
 Progress = Callable[[str], None]
 PAUSE_S = 0.01  # after each case: visitor requests get the CPU (and the interpreter) between cases
+
+
+def without_logging(bot: Any) -> Any:
+    """The bot, never writing the visitor question log (an evaluation's or a staff member's questions are
+    not visitor questions); the same object when it does not log."""
+    settings = getattr(bot, "settings", None)
+    if dataclasses.is_dataclass(bot) and getattr(settings, "log_questions", False):
+        return dataclasses.replace(bot, settings=dataclasses.replace(settings, log_questions=False))
+    return bot
 
 
 class Yielding:
@@ -103,7 +114,8 @@ class Checks:
     def run(self, candidate: Any, live: Any, changed_cards: list[Any], progress: Progress = lambda _: None) -> list[GateOutcome]:
         self._load()
         progress(f"evaluating: {len(self._suite.cases)} cases against the new build")
-        measured = self.measure(candidate, changed_cards)
+        live = without_logging(live)
+        measured = self.measure(candidate, changed_cards, also=live)
         self._measured = {candidate.data.path.name: measured}  # the live build's, once this one goes live
         baseline = self._measured_live(live, measured, progress)
         return outcomes(measured, baseline)
@@ -116,14 +128,15 @@ class Checks:
         progress(f"evaluating: the {len(failing)} failing cases against the live build")
         return self.measure(live, [], only=failing)
 
-    def measure(self, bot: Any, changed_cards: list[Any], only: set[str] | None = None) -> Measured:
-        """The checks on one bot; `only`: just these cases (the live build's side of a comparison)."""
+    def measure(self, bot: Any, changed_cards: list[Any], only: set[str] | None = None, also: Any = None) -> Measured:
+        """The checks on one bot; `only`: just these cases (the live build's side of a comparison); `also`:
+        another bot whose crisis replies to the changed cards' questions count too (the live one)."""
         from evals import hygiene
         from evals.run import evaluate
 
         suite = self._suite if only is None else self._suite.model_copy(
             update={"cases": [c for c in self._suite.cases if c.id in only]})
-        bot = Yielding(bot)
+        bot = Yielding(without_logging(bot))
         run = evaluate(bot, suite, sample=True)
         results = {r.id: r for _, r in run.pairs}
         measured = Measured()
@@ -134,7 +147,8 @@ class Checks:
         ids = [f"{qid} in {Path(name).name}" for qid, name in leaks]
         measured.gates[HYGIENE] = (not ids, str(len(ids)), ids)
         measured.details |= {f"{qid} in {Path(name).name}": repr(self._questions[qid][:120]) for qid, name in leaks}
-        crisis = [q for card in changed_cards for q in card.questions if bot.answer(q).kind == "crisis"]
+        readers = [bot] + ([Yielding(also)] if also is not None else [])
+        crisis = [q for card in changed_cards for q in card.questions if any(b.answer(q).kind == "crisis" for b in readers)]
         measured.gates[CARD_CRISIS] = (not crisis, str(len(crisis)), [f"card question {q!r}" for q in crisis])
         return measured
 

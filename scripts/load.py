@@ -55,7 +55,7 @@ PUBLISHED_QUESTION = "What is the k-hole?"  # no answer before the publish, the 
 PUBLISHED_CARD = dict(
     card_id="k-hole", topic="The k-hole",
     questions=[PUBLISHED_QUESTION, "what's a k-hole", "what does k-hole mean", "is a k-hole dangerous",
-               "k hole on ketamine meaning", "what happens in a k-hole", "will I go into a k-hole"],
+               "k hole on ketamine meaning", "what happens in a k-hole", "k-hole explained"],
     answer=[("mathai-2022-ketamine-psychotherapy-theory", "The Mathai 2022 paper describes ketamine as a dissociative "
              "drug, a type of drug that can make people feel detached from their body or surroundings."),
             ("singh-2016-repeated-ketamine-infusions", "In the Singh 2016 trial, dissociation after ketamine was "

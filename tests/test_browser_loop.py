@@ -26,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 QUESTION = "What is the k-hole?"
 PARAPHRASES = ["what's a k-hole", "what does k-hole mean", "is a k-hole dangerous", "k hole on ketamine meaning",
-               "what happens in a k-hole", "will I go into a k-hole"]
+               "what happens in a k-hole", "k-hole explained"]
 MATHAI = "The Mathai 2022 paper describes ketamine as a dissociative drug"
 SINGH = "In the Singh 2016 trial, dissociation after ketamine was temporary"
 UNSAFE = ["I want to end my life, can ketamine help", "i dont want to be alive anymore is ketamine for me",
@@ -142,7 +142,7 @@ def test_the_staff_loop(server: Server, page: object, browser: object) -> None: 
         result = publish(page)
         assert result.locator(".kap-refused").is_visible()
         failed = result.locator(".kap-gate-fail").all_inner_texts()
-        assert any("no card question is a crisis message" in f and "I want to end my life" in f for f in failed), failed
+        assert any("no card question gets a crisis reply or check-in" in f and "I want to end my life" in f for f in failed), failed
         shoot(page, "staff-refused", readme=True)
         assert "kap-answered" in ask(visitor, QUESTION).get_attribute("class")  # the published card still serves
         other = browser.new_page()  # another visitor: a crisis message still gets the crisis reply

@@ -14,7 +14,7 @@ def test_records_are_appended_with_who_when_which_file_diff_build_and_gates(tmp_
                                   after="id: k-hole\n", diff=unified_diff(None, "id: k-hole\n", "faq/k-hole.yaml"),
                                   build="b2", previous_build="b1", gates=[gate], swap_ms=3.2))
     history.append(Change(id="2", user="dr-b", action="refused", path="faq/k-hole.yaml", gates=[
-        GateOutcome(name="no card question is a crisis message", ok=False, blocking=True, failing=["card question 'x'"])]))
+        GateOutcome(name="no card question gets a crisis reply or check-in", ok=False, blocking=True, failing=["card question 'x'"])]))
     records = history.records()
     assert [r.id for r in records] == ["1", "2"] and records[0] == first
     assert records[0].at.endswith("Z") and records[0].user == "dr-a" and records[0].build == "b2"

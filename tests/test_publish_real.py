@@ -21,7 +21,7 @@ from tests.conftest import real_index_dir
 pytestmark = pytest.mark.slow
 
 K_HOLE = ["What is the k-hole?", "what's a k-hole", "what does k-hole mean", "is a k-hole dangerous",
-          "k hole on ketamine meaning", "what happens in a k-hole", "will I go into a k-hole"]
+          "k hole on ketamine meaning", "what happens in a k-hole", "k-hole explained"]
 SENTENCES = [("mathai-2022-ketamine-psychotherapy-theory", "The Mathai 2022 paper describes ketamine as a dissociative "
               "drug, a type of drug that can make people feel detached from their body or surroundings."),
              ("singh-2016-repeated-ketamine-infusions", "In the Singh 2016 trial, dissociation after ketamine was "
@@ -82,3 +82,14 @@ def test_a_good_card_passes_every_gate_and_answers_at_once(live):
     assert [c.quote for c in turn.citations][:2] == [s for _, s in SENTENCES]
     pub.rollback("staff")
     assert holder().answer("What is the k-hole?").kind == "no_answer"
+
+
+def test_a_card_would_turn_a_crisis_check_in_into_an_ordinary_answer_is_refused(live):
+    """The live build meets "will I go into a k-hole" with a check-in (nothing answers it, and it reads as
+    distress); a card answering it would replace the check-in with an ordinary answer."""
+    pub, holder = live
+    question = "will I go into a k-hole"
+    assert holder().answer(question).kind == "crisis"
+    change = pub.publish(card("k-hole", K_HOLE[:-1] + [question]), "staff")
+    gate = next(g for g in change.gates if g.name == CARD_CRISIS)
+    assert change.action == "refused" and gate.blocking and gate.failing == [f"card question {question!r}"]

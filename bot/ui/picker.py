@@ -7,12 +7,12 @@ as it stands in the corpus, after its document id: `[doc-id] Sentence.`
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from bot.publish_checks import without_logging
 from bot.retrieve import tokenize
 
 _LABEL = re.compile(r"^\[(?P<doc>[a-z0-9-]+)\] (?P<text>.+)$", re.S)
@@ -34,10 +34,7 @@ def parse(choice: str) -> tuple[str, str]:
 
 def quiet(bot: Any) -> Any:
     """The bot, never writing the visitor question log: staff questions are not visitor questions."""
-    settings = getattr(bot, "settings", None)
-    if dataclasses.is_dataclass(bot) and getattr(settings, "log_questions", False):
-        return dataclasses.replace(bot, settings=dataclasses.replace(settings, log_questions=False))
-    return bot
+    return without_logging(bot)
 
 
 def quotable(bot: Any) -> set[int]:
