@@ -29,12 +29,13 @@ from bot.authoring import Draft, DraftError
 from bot.config import Settings
 from bot.errors import BotError, CorpusError
 from bot.history import Change, GateOutcome, History, new_id, rollback_target, unified_diff
-from bot.publish_checks import Checks, changed_cards
+from bot.publish_checks import Checks, changed_cards, responsive
 
 log = logging.getLogger(__name__)
 
 STAGE_DIR = "publish"  # under the data directory: candidate corpora, removed after use
 RETIRE_AFTER_S = 60.0  # a replaced bot's store is closed this long after it stops serving (requests take ms)
+BREATHER_S = 0.05  # between the steps of a build: its steps hold the interpreter for up to ~0.1 s each
 Progress = Callable[[str], None]
 
 
@@ -170,14 +171,19 @@ class Publisher:
     # -- the steps -------------------------------------------------------------------------------
 
     def _busy(self) -> Any:
+        """One at a time; while it runs, the interpreter is handed to visitor requests more often (building
+        and loading an index is plain Python for seconds, beside the live chat)."""
         publisher = self
 
         class _Guard:
             def __enter__(self) -> None:
                 if not publisher._lock.acquire(blocking=False):
                     raise Busy("a publish, preview or rollback is running; try again when it has finished")
+                self.responsive = responsive()
+                self.responsive.__enter__()
 
             def __exit__(self, *exc: object) -> None:
+                self.responsive.__exit__(None, None, None)
                 publisher._lock.release()
         return _Guard()
 
@@ -200,7 +206,7 @@ class Publisher:
         settings = dataclasses.replace(self.settings, corpus_dir=corpus_dir, log_questions=False)
         embedder = CachedEmbedder(live.embedder, known_vectors(live))
         try:
-            build = index.build(settings, embedder, progress=lambda m: progress(_stage_of(m)), activate=False)
+            build = index.build(settings, embedder, progress=_breathing(progress), activate=False)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
@@ -256,7 +262,7 @@ class Publisher:
             corpus_dir = authoring.staged_corpus(self.settings.corpus_dir, stage / "corpus", target.path, target.before)
             settings = dataclasses.replace(settings, corpus_dir=corpus_dir)
             embedder = CachedEmbedder(live.embedder, known_vectors(live))
-            build = index.build(settings, embedder, progress=lambda m: progress(_stage_of(m)), activate=False)
+            build = index.build(settings, embedder, progress=_breathing(progress), activate=False)
         bot = self._load_bot(_view(settings, stage, build), live.embedder)
         shutil.rmtree(stage, ignore_errors=True)
         return bot, build
@@ -269,6 +275,15 @@ def _view(settings: Settings, stage: Path, build: Path) -> Settings:
     (view / "current").unlink(missing_ok=True)
     (view / "current").symlink_to(build.resolve())
     return dataclasses.replace(settings, index_dir=view)
+
+
+def _breathing(progress: Progress) -> Progress:
+    """The build's progress, named by stage, with a pause after each step so that visitor requests queued
+    behind a step that held the interpreter are answered before the next step."""
+    def report(message: str) -> None:
+        progress(_stage_of(message))
+        time.sleep(BREATHER_S)
+    return report
 
 
 def _stage_of(message: str) -> str:

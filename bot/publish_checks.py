@@ -21,10 +21,12 @@ among a changed card's questions (the live build has no changed card).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from bot.history import GateOutcome
 
@@ -32,7 +34,21 @@ IN_FULL = ("crisis", "medical_advice")  # categories checked case by case, not o
 HYGIENE = "no evaluation question in a FAQ card"
 CARD_CRISIS = "no card question gets a crisis reply or check-in"
 Progress = Callable[[str], None]
-PAUSE_S = 0.01  # after each case: visitor requests get the CPU (and the interpreter) between cases
+SWITCH_INTERVAL_S = 0.001  # while the checks run: a visitor request waits at most this long for the interpreter
+PAUSE_S = 0.01  # after each case at least: visitor requests get the CPU (and the interpreter) between cases
+
+
+@contextmanager
+def responsive() -> Iterator[None]:
+    """Python hands the interpreter between threads every 5 ms by default; while the checks run in the
+    serving process, every step of a visitor's answer could wait that long for it. A shorter interval
+    keeps visitors' answers quick at a small cost to the checks."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, SWITCH_INTERVAL_S))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def without_logging(bot: Any) -> Any:
@@ -45,8 +61,10 @@ def without_logging(bot: Any) -> Any:
 
 
 class Yielding:
-    """A bot that pauses after each answer. The checks run beside the live visitor chat; without pauses
-    they would hold the interpreter for seconds at a time and slow every visitor's answer."""
+    """A bot that, after each answer, pauses as long as the answer took (and at least PAUSE_S). The checks
+    run beside the live visitor chat: without pauses they would hold a core and the interpreter for
+    seconds at a time and slow every visitor's answer; so they take at most about half of one core, and
+    the busier the machine (the slower each answer), the longer they step aside."""
 
     def __init__(self, bot: Any, pause_s: float = PAUSE_S) -> None:
         self._bot, self._pause_s = bot, pause_s
@@ -55,8 +73,9 @@ class Yielding:
         return getattr(self._bot, name)
 
     def answer(self, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
         turn = self._bot.answer(*args, **kwargs)
-        time.sleep(self._pause_s)
+        time.sleep(max(self._pause_s, time.perf_counter() - started))
         return turn
 
 
@@ -115,9 +134,10 @@ class Checks:
         self._load()
         progress(f"evaluating: {len(self._suite.cases)} cases against the new build")
         live = without_logging(live)
-        measured = self.measure(candidate, changed_cards, also=live)
-        self._measured = {candidate.data.path.name: measured}  # the live build's, once this one goes live
-        baseline = self._measured_live(live, measured, progress)
+        with responsive():
+            measured = self.measure(candidate, changed_cards, also=live)
+            self._measured = {candidate.data.path.name: measured}  # the live build's, once this one goes live
+            baseline = self._measured_live(live, measured, progress)
         return outcomes(measured, baseline)
 
     def _measured_live(self, live: Any, candidate: Measured, progress: Progress) -> Measured:

@@ -61,6 +61,7 @@ PUBLISHED_CARD = dict(
             ("singh-2016-repeated-ketamine-infusions", "In the Singh 2016 trial, dissociation after ketamine was "
              "temporary and became weaker with repeated doses.")])
 STAFF_USER = "load-test"
+PUBLISH_WINDOW_S = 2.0  # latency during a publish, shown per window
 QUESTIONS_PER_SESSION = 5
 STARTUP_TIMEOUT_S = 180
 REQUEST_TIMEOUT_S = 60
@@ -85,6 +86,8 @@ class Publish:
     ended: float = 0.0
     outcome: dict = field(default_factory=dict)
     error: str = ""
+    card_before: bool | None = None  # PUBLISHED_QUESTION answered by the card, asked just before / just after
+    card_after: bool | None = None
 
 
 def rss_mb(pid: int) -> float:
@@ -119,21 +122,33 @@ def app_command(port: int, fake: bool, data_dir: str, staff: tuple[int, str] | N
     return command, env
 
 
-def publish_card(staff_url: str, password: str, start: float, job: Publish) -> None:
-    """At start + job.at_s: sign in to the console and publish PUBLISHED_CARD, as staff would."""
+def publish_card(staff_url: str, visitor_url: str, password: str, start: float, job: Publish) -> None:
+    """At start + job.at_s: sign in to the console and publish PUBLISHED_CARD, as staff would; ask the
+    visitor chat PUBLISHED_QUESTION just before and just after."""
     from bot.authoring import card_text
 
     client = Client(staff_url, auth=(STAFF_USER, password), **CLIENT_OPTIONS)
+    visitor = Client(visitor_url, **CLIENT_OPTIONS, httpx_kwargs={"timeout": REQUEST_TIMEOUT_S})
     text = card_text(PUBLISHED_CARD["card_id"], PUBLISHED_CARD["topic"], PUBLISHED_CARD["questions"],
                      PUBLISHED_CARD["answer"], [], STAFF_USER, time.strftime("%Y-%m-%d"))
     time.sleep(max(0.0, start + job.at_s - time.monotonic()))
-    job.began = time.monotonic()
     try:
+        job.card_before = _answered(visitor)
+        job.began = time.monotonic()
         job.outcome = client.predict("card", PUBLISHED_CARD["card_id"], text, "", api_name="/publish")
+        job.ended = time.monotonic()
+        visitor.reset_session()
+        job.card_after = _answered(visitor)
     except Exception as exc:  # reported
         job.error = f"{type(exc).__name__}: {exc}"[:300]
-    job.ended = time.monotonic()
+        job.ended = job.ended or time.monotonic()
     client.close()
+    visitor.close()
+
+
+def _answered(visitor: Client) -> bool:
+    _, history = visitor.predict(PUBLISHED_QUESTION, api_name="/chat")
+    return "kap-answered" in str(history[-1])
 
 
 # ssl_verify=False: the app is plain http on loopback, so nothing is verified either way; gradio_client
@@ -223,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
             job = Publish(args.publish_at) if staff else None
             if job is not None:
                 workers.append(threading.Thread(target=publish_card, daemon=True,
-                                                args=(f"http://127.0.0.1:{staff[0]}/", staff[1], start, job)))
+                                                args=(f"http://127.0.0.1:{staff[0]}/", url, staff[1], start, job)))
             sampler.start()
             for w in workers:
                 w.start()
@@ -237,21 +252,30 @@ def run(args: argparse.Namespace) -> int:
 
 def report_publish(job: Publish, results: Results) -> bool:
     """The publish's outcome, its timing, and what requests in flight during it got; True when it went live."""
-    if job.error or not job.ended:
+    if job.error or not job.ended or not job.outcome:
         print(f"publish at {job.at_s:.0f} s: FAILED ({job.error or 'did not finish'})")
         return False
     o = job.outcome
     during = [lat for t, lat in zip(results.started, results.latencies_ms) if job.began <= t <= job.ended]
+    outside = [lat for t, lat in zip(results.started, results.latencies_ms) if not job.began <= t <= job.ended]
     before = [card for t, card in results.published_kinds if t < job.began]
     after = [card for t, card in results.published_kinds if t > job.ended]
     print(f"publish at {job.at_s:.0f} s: {o.get('action')} ({o.get('message')}) · build, checks and swap "
           f"{job.ended - job.began:.1f} s · swap {o.get('swap_ms')} ms" + (f" · refused by {o['blocking']}" if o.get('blocking') else ""))
-    if during:
-        print(f"requests served while it ran: {len(during)} · latency ms p50 {percentile(during, 50):.0f} · "
-              f"p95 {percentile(during, 95):.0f} · max {max(during):.0f}")
-    print(f"{PUBLISHED_QUESTION!r} answered by the new card: {sum(before)}/{len(before)} before the publish, "
-          f"{sum(after)}/{len(after)} after it")
-    return o.get("action") == "publish" and not any(before) and bool(after) and all(after)
+    windows: dict[int, list[float]] = {}
+    for t, lat in zip(results.started, results.latencies_ms):
+        if job.began <= t <= job.ended:
+            windows.setdefault(int((t - job.began) // PUBLISH_WINDOW_S), []).append(lat)
+    print(f"p95 ms per {PUBLISH_WINDOW_S:.0f} s of the publish: "
+          + " → ".join(f"{percentile(v, 95):.0f}" for _, v in sorted(windows.items())))
+    for label, lats in (("while it ran", during), ("the rest of the run", outside)):
+        if lats:
+            print(f"requests served {label}: {len(lats)} · latency ms p50 {percentile(lats, 50):.0f} · "
+                  f"p95 {percentile(lats, 95):.0f} · max {max(lats):.0f}")
+    print(f"{PUBLISHED_QUESTION!r} answered by the new card: just before the publish {job.card_before}, just after "
+          f"{job.card_after}; by the sessions {sum(before)}/{len(before)} times before it, {sum(after)}/{len(after)} after")
+    return (o.get("action") == "publish" and job.card_before is False and job.card_after is True
+            and not any(before) and all(after))
 
 
 def report(args: argparse.Namespace, results: Results, samples: list[tuple[float, float]], job: Publish | None = None) -> int:
