@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-import numpy as np
-
 from bot import authoring, index
 from bot.authoring import Draft, DraftError
 from bot.config import Settings
 from bot.errors import BotError, CorpusError
 from bot.history import Change, GateOutcome, History, new_id, rollback_target, unified_diff
 from bot.publish_checks import Checks, changed_cards, responsive
+from bot.vector_cache import CachedEmbedder, known_vectors
 
 log = logging.getLogger(__name__)
 
@@ -56,40 +55,6 @@ class Candidate:
     bot: Any  # bot.pipeline.Bot over the candidate corpus and build
     live_build: str  # the build live when it was made: a publish reuses it only while that is still live
     stage: Path
-
-
-class CachedEmbedder:
-    """The model, with the vectors of every text the live build already embedded: a new build embeds only
-    what changed (a card's questions), so it takes seconds. Never serves visitors."""
-
-    def __init__(self, embedder: Any, known: dict[str, np.ndarray]) -> None:
-        self.embedder, self.known, self.name = embedder, known, embedder.name
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_query(text)
-
-    def embed_batch(self, texts: Any) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
-        if missing:
-            self.known.update(zip(missing, self.embedder.embed_batch(missing)))
-        return np.stack([self.known[t] for t in texts]) if len(texts) else self.embedder.embed_batch([])
-
-
-def known_vectors(bot: Any) -> dict[str, np.ndarray]:
-    """text -> vector for the live build's sentences, card questions and chunks (as the build embeds them)."""
-    data = bot.data
-    known = {s.text: data.sentence_vectors[n] for n, s in enumerate(data.sentences)}
-    questions = [q for card in data.cards for q in card.questions]
-    known |= dict(zip(questions, data.card_vectors))
-    try:
-        got = bot.retriever.store._collection.get(include=["embeddings"])
-        for chunk_id, vec in zip(got["ids"], got["embeddings"]):
-            chunk = data.chunks.get(chunk_id)
-            if chunk is not None:
-                known[index.embedding_text(data.docs[chunk.doc_id], chunk)] = np.asarray(vec, dtype=np.float32)
-    except Exception:  # a store without stored vectors: the chunks are embedded again
-        log.info("chunk vectors not readable from the store; a build embeds them again")
-    return known
 
 
 class Publisher:

@@ -10,7 +10,7 @@ from bot import gaps
 from bot.config import load_settings
 from bot.history import Change, GateOutcome
 from bot.models import Citation, Turn
-from bot.ui import editor_tab, gaps_tab, picker, publish_tab
+from bot.ui import drafting, editor_tab, gaps_tab, picker, publish_tab
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
@@ -40,7 +40,7 @@ def test_a_gap_cluster_and_a_preview_are_escaped():
     no_markup(gaps_tab.cluster_html(cluster, EVIL))
     turn = Turn(question=EVIL, kind="answered", answer=f"- {EVIL} [1]",
                 citations=[Citation(n=1, source="d", title=EVIL, quote=EVIL)])
-    no_markup(editor_tab.preview_html([(EVIL, turn, turn)], EVIL))
+    no_markup(drafting.preview_html([(EVIL, turn, turn)], EVIL))
 
 
 def test_the_gaps_view_says_whether_logging_is_on():
