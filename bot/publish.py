@@ -211,7 +211,9 @@ class Publisher:
             keep[old.data.path.name] = old
         for build, bot in self._bots.items():
             if build not in keep:
-                threading.Timer(RETIRE_AFTER_S, _close, args=(bot,)).start()
+                timer = threading.Timer(RETIRE_AFTER_S, _close, args=(bot,))
+                timer.daemon = True  # never holds the process open at exit
+                timer.start()
         self._bots = keep
 
     def _bot_for_rollback(self, target: Change, progress: Progress) -> tuple[Any, Path]:
