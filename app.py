@@ -24,6 +24,8 @@ import gradio as gr  # noqa: E402
 
 from bot.config import Settings, load_settings  # noqa: E402
 from bot.errors import BotError  # noqa: E402
+from bot.history import History  # noqa: E402
+from bot.publish import Publisher  # noqa: E402
 from bot.ui import theme  # noqa: E402
 from bot.ui.auth import staff_auth  # noqa: E402
 from bot.ui.content import ui_text  # noqa: E402
@@ -41,7 +43,8 @@ from bot.ui.visitor import build_visitor  # noqa: E402
 
 log = logging.getLogger("app")
 
-MAX_UPLOAD = "10kb"  # the pages take no files; this bounds Gradio's upload route
+MAX_UPLOAD = "10kb"  # the visitor chat takes no files; this bounds Gradio's upload route
+CONSOLE_UPLOAD = "100kb"  # the console takes documents (bot.authoring.MAX_DOCUMENT_BYTES)
 # Gradio keeps each browser session's state (its own copy of the page config, ~80 KB with a short chat)
 # until 10,000 sessions exist, so memory climbs with every new visitor. Past MAX_SESSIONS the least
 # recently active session is dropped; a visitor idle that long who returns starts a fresh transcript.
@@ -51,9 +54,12 @@ SCRIPT, STYLE = "kap-static/visitor.js", "kap-static/page.css"
 
 
 def mount_options(settings: Settings) -> dict[str, Any]:
-    """What both pages share: system fonts, no footer links, no uploads, nothing under data/ served."""
+    """What both pages share: system fonts, no footer links, no uploads, nothing under data/ served, and
+    nothing from Gradio's upload folder (where a document uploaded to the console lands for a moment)."""
+    from gradio.utils import get_upload_folder
+
     return dict(theme=theme.theme(), css=theme.css(), max_file_size=MAX_UPLOAD, favicon_path=str(STATIC_DIR / "favicon.png"),
-                blocked_paths=[str(Path(settings.data_dir).resolve())])
+                blocked_paths=[str(Path(settings.data_dir).resolve()), get_upload_folder()])
 
 
 def build_demo(settings: Settings | None = None, get_bot: Callable[[], BotLike] | None = None,
@@ -65,12 +71,14 @@ def build_demo(settings: Settings | None = None, get_bot: Callable[[], BotLike] 
     return demo.queue(default_concurrency_limit=settings.concurrency)
 
 
-def serve(settings: Settings, get_bot: Callable[[], BotLike], block: bool = True) -> tuple[Served, Served | None]:
-    """Start the visitor chat, and the staff console when credentials allow; optionally block."""
+def serve(settings: Settings, get_bot: Callable[[], BotLike], block: bool = True,
+          publisher: Publisher | None = None) -> tuple[Served, Served | None]:
+    """Start the visitor chat, and the staff console when credentials allow; optionally block. Publishing
+    from the console needs a swappable bot (LazyBot); `publisher` replaces the default one (tests)."""
     store = FeedbackStore(settings.data_dir)
     visitor = start_visitor(settings, get_bot, store)
     log.info("visitor chat on http://%s:%d/", settings.host, settings.port)
-    staff = start_console(settings, get_bot, store)
+    staff = start_console(settings, get_bot, store, publisher)
     if block:
         try:
             threading.Event().wait()
@@ -93,7 +101,8 @@ def start_visitor(settings: Settings, get_bot: Callable[[], BotLike], store: Fee
     return start(app, demo, settings.host, settings.port, gradio_app)
 
 
-def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore) -> Served | None:
+def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: FeedbackStore,
+                  publisher: Publisher | None = None) -> Served | None:
     check, reason = staff_auth(settings)
     if check is not None and settings.staff_port == settings.port:
         check, reason = None, "staff console not started: KAP_STAFF_PORT must differ from KAP_PORT"
@@ -107,8 +116,12 @@ def start_console(settings: Settings, get_bot: Callable[[], BotLike], store: Fee
     meta = PageMeta(title=f"{text['staff_title']} · {settings.clinic.name}", icon=ICON, index=False)
     app = page_app(staff_policy(rewriter(meta)), routers=[login.router(), export_router(store, login.current_user)],
                    inner=[(SignInFirst, {"login": login})])
-    console = build_staff(get_bot, settings, store).queue(default_concurrency_limit=settings.concurrency)
-    gradio_app = mount(app, console, MAX_SESSIONS, auth_dependency=login.current_user, **mount_options(settings))
+    if publisher is None and hasattr(get_bot, "swap"):
+        publisher = Publisher(settings, get_bot, History(settings.data_dir))  # type: ignore[arg-type]
+    console = build_staff(get_bot, settings, store, publisher=publisher).queue(default_concurrency_limit=settings.concurrency)
+    options = mount_options(settings) | {"max_file_size": CONSOLE_UPLOAD,  # its own uploads stay readable to it
+                                         "blocked_paths": [str(Path(settings.data_dir).resolve())]}
+    gradio_app = mount(app, console, MAX_SESSIONS, auth_dependency=login.current_user, **options)
     served = start(app, console, settings.staff_host, settings.staff_port, gradio_app)
     log.info("%s; staff console on http://%s:%d/", reason, settings.staff_host, settings.staff_port)
     return served

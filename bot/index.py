@@ -2,7 +2,8 @@
 
 A build writes a fresh directory under `index/builds/` and only then repoints `index/current`
 (an atomic symlink swap), so a failed or interrupted build never replaces a working index.
-One writer at a time: builds take an exclusive lock on `index/.build.lock`.
+One writer at a time: builds take an exclusive lock on `index/.build.lock`. The staff console builds
+with `activate=False`, tests the build, and only then makes it current with `activate()`.
 """
 from __future__ import annotations
 
@@ -83,8 +84,9 @@ def embedding_text(meta: DocMeta, chunk: Chunk) -> str:
     return f"{meta.title}. {chunk.section}.\n{chunk.text}"
 
 
-def build(settings: Settings, embedder: Embedder, progress: Progress = print) -> Path:
-    """Build a new index and make it current. Returns the build directory."""
+def build(settings: Settings, embedder: Embedder, progress: Progress = print, activate: bool = True) -> Path:
+    """Build a new index and make it current (unless `activate` is False: the build is then only written,
+    for the caller to test and to pass to `activate()`). Returns the build directory."""
     started = time.perf_counter()
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.index_dir / ".build.lock", "w") as lock:
@@ -95,11 +97,11 @@ def build(settings: Settings, embedder: Embedder, progress: Progress = print) ->
         target = settings.index_dir / "builds" / build_id
         try:
             manifest = _write_build(settings, embedder, docs, target, build_id, progress)
-            _make_current(settings.index_dir, target)
+            if activate:
+                _activate(settings.index_dir, target)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)
             raise
-        _prune(settings.index_dir)
     progress(f"index built in {time.perf_counter() - started:.1f} s: {manifest['chunks']} chunks, "
              f"{manifest['sentences']} sentences -> {target}")
     return target
@@ -173,6 +175,8 @@ def _write_collection(settings: Settings, target: Path, build_id: str, chunks: l
     collection = chroma.create_collection(name=name, metadata=store.COSINE, embedding_function=None)
     collection.add(ids=[c.id for c in chunks], embeddings=vectors.tolist(), documents=[c.text for c in chunks],
                    metadatas=[{"doc_id": c.doc_id, "section": c.section} for c in chunks])
+    if not settings.chroma_host:
+        chroma.close()  # the server process opens the build again; an open client would outlive its directory
     if settings.chroma_host:  # on a shared server, swap the finished collection in under its real name
         old = f"{settings.collection}__old_{build_id.replace('-', '_')}"
         if settings.collection in [c.name if hasattr(c, "name") else c for c in chroma.list_collections()]:
@@ -183,6 +187,30 @@ def _write_collection(settings: Settings, target: Path, build_id: str, chunks: l
             collection.modify(name=settings.collection)
 
 
+def current_build(index_dir: Path) -> Path | None:
+    """The build `index/current` points to, or None."""
+    link = index_dir / "current"
+    return link.resolve() if (link / "manifest.json").is_file() else None
+
+
+def activate(index_dir: Path, target: Path) -> Path | None:
+    """Make a complete build current (the atomic symlink swap); returns the build it replaced. Old builds
+    are pruned, but never the current one or the one it replaced (a rollback's target)."""
+    if not (target / "manifest.json").is_file():
+        raise IndexMissing(f"{target} is not a complete build")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _activate(index_dir, target)
+
+
+def _activate(index_dir: Path, target: Path) -> Path | None:
+    previous = current_build(index_dir)
+    _make_current(index_dir, target)
+    _prune(index_dir, keep={previous.name} if previous else set())
+    return previous
+
+
 def _make_current(index_dir: Path, target: Path) -> None:
     for link_name, points_to in (("current", f"builds/{target.name}"), ("manifest.json", "current/manifest.json")):
         tmp = index_dir / f".{link_name}.tmp"
@@ -191,11 +219,11 @@ def _make_current(index_dir: Path, target: Path) -> None:
         os.replace(tmp, index_dir / link_name)
 
 
-def _prune(index_dir: Path) -> None:
+def _prune(index_dir: Path, keep: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     current = (index_dir / "current").resolve().name
     builds = sorted((p for p in (index_dir / "builds").iterdir() if p.is_dir()), key=lambda p: p.name)
     for old in builds[:-KEEP_BUILDS]:
-        if old.name != current:
+        if old.name != current and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -75,3 +75,24 @@ def test_old_builds_are_pruned(mini_settings):
         last = index.build(mini_settings, FakeEmbedder(), progress=lambda _: None)
     builds = list((mini_settings.index_dir / "builds").iterdir())
     assert len(builds) == index.KEEP_BUILDS and last in builds
+
+
+def test_a_build_can_be_written_without_activating_it_then_activated(mini_settings):
+    live = index.build(mini_settings, FakeEmbedder(), progress=lambda _: None)
+    candidate = index.build(mini_settings, FakeEmbedder(), progress=lambda _: None, activate=False)
+    assert index.load(mini_settings).path == live.resolve() and candidate.is_dir()
+    assert index.current_build(mini_settings.index_dir) == live.resolve()
+    assert index.activate(mini_settings.index_dir, candidate) == live.resolve()
+    assert index.load(mini_settings).path == candidate.resolve()
+    with pytest.raises(IndexMissing, match="not a complete build"):
+        index.activate(mini_settings.index_dir, mini_settings.index_dir / "builds" / "nothing")
+
+
+def test_activation_never_prunes_the_build_it_replaced(mini_settings):
+    """The replaced build is what a rollback returns to, even when newer candidates were built meanwhile."""
+    live = index.build(mini_settings, FakeEmbedder(), progress=lambda _: None)
+    for _ in range(index.KEEP_BUILDS + 1):
+        last = index.build(mini_settings, FakeEmbedder(), progress=lambda _: None, activate=False)
+    index.activate(mini_settings.index_dir, last)
+    names = {p.name for p in (mini_settings.index_dir / "builds").iterdir()}
+    assert {live.name, last.name} <= names and len(names) == index.KEEP_BUILDS + 1

@@ -60,3 +60,13 @@ def test_feedback_is_limited_per_session_and_per_client() -> None:
     sessions = (FakeRequest(f"new-{n}", "10.0.0.1") for n in range(FEEDBACK_PER_CLIENT))
     assert sum(limits.allow(r) for r in sessions) == FEEDBACK_PER_CLIENT - FEEDBACK_PER_SESSION  # fresh sessions, same client
     assert limits.allow(FakeRequest("s2", "10.0.0.2"))  # someone else
+
+
+def test_a_swapped_bot_serves_the_next_request_and_a_request_in_flight_keeps_its_own():
+    from bot.ui.service import LazyBot
+
+    first, second = object(), object()
+    holder = LazyBot(lambda: first)
+    in_flight = holder()  # a request takes the bot once and keeps it to the end
+    assert holder.swap(second) is first
+    assert in_flight is first and holder() is second

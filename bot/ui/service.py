@@ -1,5 +1,9 @@
-"""The seam between the pages and the pipeline: a lazily loaded bot, and one call that always
-returns a Turn (a failure becomes the reviewed error template, never a traceback)."""
+"""The seam between the pages and the pipeline: a lazily loaded, swappable bot, and one call that always
+returns a Turn (a failure becomes the reviewed error template, never a traceback).
+
+A page takes the bot once per request (`bot = get_bot()`) and uses that object to the end of the request,
+so `LazyBot.swap()` (a publish from the staff console) never changes a bot under a request in flight: the
+request finishes on the bot it started with, and the next one gets the new bot."""
 from __future__ import annotations
 
 import logging
@@ -29,7 +33,7 @@ class BotLike(Protocol):
 
 
 class LazyBot:
-    """Loads the bot on first use, once, whichever thread asks first."""
+    """Loads the bot on first use, once, whichever thread asks first; `swap` replaces it atomically."""
 
     def __init__(self, load: Callable[[], BotLike]) -> None:
         self._load = load
@@ -46,6 +50,12 @@ class LazyBot:
     @property
     def loaded(self) -> bool:
         return self._bot is not None
+
+    def swap(self, bot: BotLike) -> BotLike | None:
+        """Serve `bot` from the next request on (one reference assignment); returns the bot it replaced."""
+        with self._lock:
+            old, self._bot = self._bot, bot
+        return old
 
 
 def ask(bot: BotLike, question: str, previous: str | None = None, safe: bool = False) -> Turn:
