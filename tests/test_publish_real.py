@@ -85,10 +85,10 @@ def test_a_good_card_passes_every_gate_and_answers_at_once(live):
 
 
 def test_a_card_would_turn_a_crisis_check_in_into_an_ordinary_answer_is_refused(live):
-    """The live build meets "will I go into a k-hole" with a check-in (nothing answers it, and it reads as
-    distress); a card answering it would replace the check-in with an ordinary answer."""
+    """The live build meets first-person distress it has no answer for with a check-in (the `distress` lexicon);
+    a card answering it would replace the check-in with an ordinary answer."""
     pub, holder = live
-    question = "will I go into a k-hole"
+    question = "i feel so empty and alone, nothing helps"
     assert holder().answer(question).kind == "crisis"
     change = pub.publish(card("k-hole", K_HOLE[:-1] + [question]), "staff")
     gate = next(g for g in change.gates if g.name == CARD_CRISIS)
