@@ -69,6 +69,7 @@ class Case(BaseModel):
     gold_quotes: list[Quote] = Field(default_factory=list)  # sentences that directly answer the question
     related_quotes: list[Quote] = Field(default_factory=list)  # on its topic: fine as context or balance
     intent: str = ""  # what the visitor wants to know (held-apart patient questions)
+    clinic_topic: str = ""  # for a question only the clinic can answer: which of its topics (bot/data/clinic_topics.yaml)
     gated: bool = False
     note: str = ""
     previous: str | None = None  # the visitor's question before this one, for a follow-up in a chat
