@@ -24,9 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     batch = sub.add_parser("batch", help='answer {"id", "question"} JSON lines; one JSON object per line out')
     batch.add_argument("file", help="a .jsonl file, or - for standard input")
     sub.add_parser("train-guards", help="fit the learned crisis and advice detectors on bot/data/guard_training/")
+    sub.add_parser("train-clinic", help="fit the learned clinic-topic recogniser (bot/clinic_train.py)")
     args = parser.parse_args(argv)
     try:
-        return {"index": _index, "ask": _ask, "batch": _batch, "train-guards": _train_guards}[args.command](args)
+        return {"index": _index, "ask": _ask, "batch": _batch, "train-guards": _train_guards,
+                "train-clinic": _train_clinic}[args.command](args)
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -73,6 +75,15 @@ def _train_guards(args: argparse.Namespace) -> int:
     report = _fit_detectors(MiniLMEmbedder(threads=None))
     for name, d in report["detectors"].items():
         print(f"{name}: bars {d['bars']}; left-out batches: {d['left_out']}; training set: {d['training_set']}")
+    return 0
+
+
+def _train_clinic(args: argparse.Namespace) -> int:
+    from bot import clinic_train
+    from bot.embed import MiniLMEmbedder
+
+    report = clinic_train.run(MiniLMEmbedder(threads=None))
+    print("\n".join(clinic_train.summary(report)))
     return 0
 
 

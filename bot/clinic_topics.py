@@ -1,7 +1,9 @@
 """What only the clinic can say: recognise questions about its own prices, insurance, booking, place and
 hours, what to bring, who is in the room, how it runs its sessions and integration visits, and its staff.
 
-Patterns are reviewed data (bot/data/clinic_topics.yaml). A recognised question is answered from the clinic's
+Patterns are reviewed data (bot/data/clinic_topics.yaml); the learned recogniser (bot/clinic_model.py) adds
+the wording they miss, and lends such a question the topic of the closest labelled one, else the file's
+`other` topic. A recognised question is answered from the clinic's
 own reviewed statements when they say something relevant, else with the fixed text "<clinic> can tell you
 about <topic>", never with a research quote that merely shares a word, and never with an invented fact.
 
@@ -17,8 +19,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
+from bot.clinic_model import ClinicModel
 from bot.config import DATA_DIR
 from bot.guards.normalise import fold
 
@@ -29,7 +33,7 @@ TOPICS_FILE = DATA_DIR / "clinic_topics.yaml"
 class ClinicTopic:
     name: str
     label: str  # finishes the sentence "<clinic> can tell you about …"
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # None: only the learned recogniser gives this topic
 
     @property
     def template_key(self) -> str:
@@ -39,15 +43,24 @@ class ClinicTopic:
 def load_topics(path: Path = TOPICS_FILE) -> list[ClinicTopic]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
-        return [ClinicTopic(str(t["name"]), str(t["label"]), re.compile(t["pattern"])) for t in raw["topics"]]
+        topics = [ClinicTopic(str(t["name"]), str(t["label"]), re.compile(t["pattern"])) for t in raw["topics"]]
+        return topics + [ClinicTopic(str(raw["other"]["name"]), str(raw["other"]["label"]), None)]
     except (KeyError, TypeError, re.error) as exc:
-        raise ValueError(f"{path.name}: each topic needs name, label and a valid pattern ({exc})") from exc
+        raise ValueError(f"{path.name}: each topic needs name, label and a valid pattern, and `other` a name "
+                         f"and label ({exc})") from exc
 
 
-def recognise(question: str, topics: list[ClinicTopic]) -> ClinicTopic | None:
-    """The first topic whose pattern matches the folded question."""
+def recognise(question: str, topics: list[ClinicTopic], model: ClinicModel | None = None,
+              vec: np.ndarray | None = None) -> ClinicTopic | None:
+    """The first topic whose pattern matches the folded question; else, when the learned model (given the
+    question's embedding) takes it, the topic of the closest labelled question or the `other` topic."""
     folded = fold(question)
-    return next((t for t in topics if t.pattern.search(folded)), None)
+    found = next((t for t in topics if t.pattern is not None and t.pattern.search(folded)), None)
+    if found or model is None or vec is None or model.probability(question, vec) < model.bar:
+        return found
+    name = model.nearest_topic(vec)
+    named = [t for t in topics if t.name == name] or [t for t in topics if t.pattern is None]
+    return named[0] if named else None
 
 
 def topic_templates(template: str, topics: list[ClinicTopic]) -> dict[str, str]:

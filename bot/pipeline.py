@@ -18,7 +18,8 @@ from typing import Iterator
 import numpy as np
 import yaml
 
-from bot import index, store
+from bot import clinic_model, index, store
+from bot.clinic_model import ClinicModel
 from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templates
 from bot.compose import Draft, draft_answer, render
 from bot.config import DATA_DIR, MAX_QUESTION_CHARS, Settings, load_settings
@@ -57,6 +58,7 @@ class Bot:
     clinic_topics: list[ClinicTopic]
     question_types: QuestionTypes
     detectors: learned.Detectors | None = None
+    clinic_model: ClinicModel | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> "Bot":
@@ -88,7 +90,7 @@ class Bot:
         texts.update(topic_templates(texts["clinic_topic"], topics))
         return cls(settings, embedder, data, retriever, bank, rules, balance_rules, max_balance, texts,
                    exemplar_vectors(rules, embedder), matcher, topics, QuestionTypes.load(embedder),
-                   learned.load(model_name=embedder.name))
+                   learned.load(model_name=embedder.name), clinic_model.load(model_name=embedder.name))
 
     @property
     def docs(self):  # document id -> DocMeta
@@ -137,7 +139,7 @@ class Bot:
         if decision.question != text:  # an injection wrapper was stripped: retrieve on the genuine part
             with _timed(turn, "embed"):
                 query_vec = self.embedder.embed_query(decision.question)
-        topic = None if decision.kind else recognise(decision.question, self.clinic_topics)
+        topic = None if decision.kind else recognise(decision.question, self.clinic_topics, self.clinic_model, query_vec)
         turn.clinic_topic = topic.label if topic else ""
         with _timed(turn, "match"):  # the clinic's own practice is never answered by a research card
             turn.card = CardMatch() if topic else self.matcher.match(decision.question, query_vec)

@@ -75,3 +75,15 @@ def test_no_card_matching_paraphrase_in_the_cards_or_the_bot_data():
     redteam = HELDOUT_DIR / "guard_redteam.jsonl"
     messages = {f"redteam-{n}": json.loads(line)["text"] for n, line in enumerate(redteam.read_text().splitlines())}
     assert len(messages) > 250 and not hygiene.leaks(messages, files)
+
+
+def test_the_development_questions_share_none_with_the_suite_or_the_held_apart_sets():
+    """evals/dev/ is tuned on (and trains the clinic recogniser); a question it shared with a held-apart set
+    or the suite would be measured from memory."""
+    from evals.dev import DEV_DIR
+
+    suite = load_suite()
+    dev = {hygiene.normalise(q) for q in questions(load_heldout(DEV_DIR, suite.ids)).values()}
+    measured = questions(suite.cases) | questions(load_heldout(HELDOUT_DIR, suite.ids))
+    assert len(dev) > 250
+    assert not [qid for qid, q in measured.items() if hygiene.normalise(q) in dev]
