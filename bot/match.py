@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.card_model import CardClassifier
 from bot.cards import Card
 from bot.models import CardMatch
 from bot.retrieve import tokenize
@@ -73,7 +74,23 @@ class CardMatcher:
         matched = score >= self.threshold and score - runner >= self.margin
         return CardMatch(card_id=self.cards[top].id, score=round(score, 4), matched=matched,
                          runner_up=self.cards[second].id if second is not None else None,
-                         runner_up_score=round(runner, 4))
+                         runner_up_score=round(runner, 4), via="similarity" if matched else "")
+
+    def second_chance(self, declined: CardMatch, question: str, query_vec: np.ndarray,
+                      classifier: CardClassifier | None) -> CardMatch:
+        """When the similarity rule declined: the card the classifier names with confidence (bot/card_model.py),
+        with its similarity score; else the declined match, with the classifier's probability noted."""
+        if declined.matched or classifier is None or not self.cards:
+            return declined
+        card_id, probability = classifier.predict(question, query_vec, {c.id for c in self.cards})
+        if card_id is None:
+            return declined.model_copy(update={"probability": probability})
+        per_card = self.scores(question, query_vec)
+        index = next(i for i, c in enumerate(self.cards) if c.id == card_id)
+        others = [(float(s), self.cards[i].id) for i, s in enumerate(per_card) if i != index]
+        runner_score, runner = max(others, default=(0.0, None))
+        return CardMatch(card_id=card_id, score=round(float(per_card[index]), 4), matched=True, runner_up=runner,
+                         runner_up_score=round(runner_score, 4), via="classifier", probability=probability)
 
     def hints(self, question: str, query_vec: np.ndarray, answers: dict[str, dict[str, list[int]]],
               n: int = HINT_CARDS, floor: float = HINT_FLOOR, weight: float = HINT_WEIGHT) -> dict[int, float]:

@@ -106,6 +106,8 @@ class CardMatch(BaseModel):
     runner_up: str | None = None
     runner_up_score: float = 0.0
     matched: bool = False
+    via: str = ""  # "similarity" (the calibrated rule) or "classifier" (bot/card_model.py), when matched
+    probability: float | None = None  # the card classifier's, when it was asked
 
 
 class Citation(BaseModel):

@@ -18,7 +18,8 @@ from typing import Iterator
 import numpy as np
 import yaml
 
-from bot import clinic_model, index, store
+from bot import card_model, clinic_model, index, store
+from bot.card_model import CardClassifier
 from bot.clinic_model import ClinicModel
 from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templates
 from bot.compose import Draft, draft_answer, render
@@ -59,6 +60,7 @@ class Bot:
     question_types: QuestionTypes
     detectors: learned.Detectors | None = None
     clinic_model: ClinicModel | None = None
+    card_model: CardClassifier | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> "Bot":
@@ -90,7 +92,8 @@ class Bot:
         texts.update(topic_templates(texts["clinic_topic"], topics))
         return cls(settings, embedder, data, retriever, bank, rules, balance_rules, max_balance, texts,
                    exemplar_vectors(rules, embedder), matcher, topics, QuestionTypes.load(embedder),
-                   learned.load(model_name=embedder.name), clinic_model.load(model_name=embedder.name))
+                   learned.load(model_name=embedder.name), clinic_model.load(model_name=embedder.name),
+                   card_model.load(model_name=embedder.name))
 
     @property
     def docs(self):  # document id -> DocMeta
@@ -142,7 +145,8 @@ class Bot:
         topic = None if decision.kind else recognise(decision.question, self.clinic_topics, self.clinic_model, query_vec)
         turn.clinic_topic = topic.label if topic else ""
         with _timed(turn, "match"):  # the clinic's own practice is never answered by a research card
-            turn.card = CardMatch() if topic else self.matcher.match(decision.question, query_vec)
+            turn.card = CardMatch() if topic else self.matcher.second_chance(
+                self.matcher.match(decision.question, query_vec), decision.question, query_vec, self.card_model)
         # "is it approved?" after "What is Spravato?": "it" is what came before (bot/followup.py)
         joined = self._joined(decision.question, prior, turn) if prior and not topic and not turn.card.matched else None
         if joined:

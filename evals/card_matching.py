@@ -65,9 +65,11 @@ def figures(found: Sequence[str | None], expected: Sequence[str | None]) -> dict
 
 
 def run(bot, match_set: MatchSet) -> tuple[list[str | None], list]:
-    """The card each question gets from the bot's matcher (None when it falls through), and the matches."""
+    """The card each question gets from the bot's matcher, the similarity rule then the classifier's second
+    chance (None when it falls through), and the matches."""
     vectors = bot.embedder.embed_batch(match_set.questions)
-    matches = [bot.matcher.match(q, v) for q, v in zip(match_set.questions, vectors)]
+    matches = [bot.matcher.second_chance(bot.matcher.match(q, v), q, v, getattr(bot, "card_model", None))
+               for q, v in zip(match_set.questions, vectors)]
     return [m.card_id if m.matched else None for m in matches], matches
 
 

@@ -34,7 +34,7 @@ def test_clinic_questions_are_recognised(question: str, name: str):
 @pytest.mark.parametrize("question", [
     "What is ketamine-assisted psychotherapy?", "How long does a ketamine session take?", "Is ketamine addictive?",
     "What happens during a session?", "Is at-home ketamine from a telehealth company safe?",
-    "What should I ask a clinic before I start?",
+    "What should I ask a clinic before I start?", "What schedule drug is ketamine?", "Is ketamine a Schedule III drug?",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
