@@ -53,12 +53,15 @@ def real_index_dir(settings: Settings) -> Path:
 
 @pytest.fixture(scope="session")
 def real_bot(tmp_path_factory: pytest.TempPathFactory):
-    """The real model over the real corpus, loaded once per session from a cached index (real_index_dir)."""
+    """The real model over the real corpus, loaded once per session from a cached index (real_index_dir).
+    Its embedder keeps each query's vector (the model gives the same vector for the same text), so the
+    suite's questions, asked again by the evaluation and by every publish check, are embedded once."""
     from bot.embed import MiniLMEmbedder
     from bot.pipeline import Bot
+    from bot.publish_checks import Remembering
 
     os.environ.pop("CHROMA_HOST", None)
     settings = dataclasses.replace(load_settings({}), corpus_dir=ROOT / "corpus",
                                    data_dir=tmp_path_factory.mktemp("real-data"))
     settings = dataclasses.replace(settings, index_dir=real_index_dir(settings))
-    return Bot.load(settings, MiniLMEmbedder())
+    return Bot.load(settings, Remembering(MiniLMEmbedder(), {}))
