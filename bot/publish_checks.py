@@ -141,8 +141,10 @@ class Checks:
     """Loads the cases once (on first use). The live build is judged only on the cases that fail on the
     candidate (is each failure new?), and a build that went live keeps its results for the next publish."""
 
-    def __init__(self, cases_file: Path | None = None, heldout_dir: Path | None = None) -> None:
-        self.cases_file, self.heldout_dir = cases_file, heldout_dir
+    def __init__(self, cases_file: Path | None = None, heldout_dir: Path | None = None, step_aside: bool = True) -> None:
+        """`step_aside`: answer through Yielding, for the visitor chat served beside the checks; False where
+        nothing else is served (a test of the checks themselves)."""
+        self.cases_file, self.heldout_dir, self.step_aside = cases_file, heldout_dir, step_aside
         self._suite: Any = None
         self._questions: dict[str, str] = {}
         self._measured: dict[str, Measured] = {}  # build id -> its results on the whole check (the latest only)
@@ -184,7 +186,7 @@ class Checks:
 
         suite = self._suite if only is None else self._suite.model_copy(
             update={"cases": [c for c in self._suite.cases if c.id in only]})
-        bot = Yielding(self._remembering(without_logging(bot)))
+        bot = self._yielding(self._remembering(without_logging(bot)))
         run = evaluate(bot, suite, sample=True)
         results = {r.id: r for _, r in run.pairs}
         measured = Measured()
@@ -195,10 +197,13 @@ class Checks:
         ids = [f"{qid} in {Path(name).name}" for qid, name in leaks]
         measured.gates[HYGIENE] = (not ids, str(len(ids)), ids)
         measured.details |= {f"{qid} in {Path(name).name}": repr(self._questions[qid][:120]) for qid, name in leaks}
-        readers = [bot] + ([Yielding(self._remembering(also))] if also is not None else [])
+        readers = [bot] + ([self._yielding(self._remembering(also))] if also is not None else [])
         crisis = [q for card in changed_cards for q in card.questions if any(b.answer(q).kind == "crisis" for b in readers)]
         measured.gates[CARD_CRISIS] = (not crisis, str(len(crisis)), [f"card question {q!r}" for q in crisis])
         return measured
+
+    def _yielding(self, bot: Any) -> Any:
+        return Yielding(bot) if self.step_aside else bot
 
     def _remembering(self, bot: Any) -> Any:
         """The bot with its embedder keeping query vectors across runs; as it is when it has none to swap."""
