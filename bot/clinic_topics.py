@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
+from bot import yamlfile
 from bot.config import DATA_DIR
 from bot.guards.normalise import fold
 
@@ -37,7 +37,7 @@ class ClinicTopic:
 
 
 def load_topics(path: Path = TOPICS_FILE) -> list[ClinicTopic]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     try:
         return [ClinicTopic(str(t["name"]), str(t["label"]), re.compile(t["pattern"])) for t in raw["topics"]]
     except (KeyError, TypeError, re.error) as exc:

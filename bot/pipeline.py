@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
-import yaml
 
-from bot import index, store
+from bot import index, store, yamlfile
 from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templates
 from bot.compose import Draft, draft_answer, render
 from bot.config import DATA_DIR, MAX_QUESTION_CHARS, Settings, load_settings
@@ -73,7 +72,7 @@ class Bot:
         rules = load_rules()
         clinic_docs = frozenset(d.id for d in data.docs.values() if d.is_clinic)
         blocked = frozenset(s.id for s in data.sentences if any(problems(s.text, rules).values()))
-        relevance = yaml.safe_load((DATA_DIR / "relevance.yaml").read_text(encoding="utf-8"))
+        relevance = yamlfile.safe_load((DATA_DIR / "relevance.yaml").read_text(encoding="utf-8"))
         bank = SentenceBank.build(data.sentences, data.sentence_vectors, clinic_docs, balance_rules,
                                   extra_text=[f"{c.section} {c.text}" for c in data.chunks.values()]
                                   + [d.title for d in data.docs.values()],

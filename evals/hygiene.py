@@ -26,6 +26,8 @@ from typing import Iterable, Iterator, Mapping
 
 import yaml
 
+from bot import yamlfile
+
 MIN_CONTAINED_WORDS = 4  # shorter runs ("is it safe") occur in any text by chance
 MIN_CHARS = 2
 _PUNCT = re.compile(r"[^\w\s]|_")
@@ -70,7 +72,7 @@ def entries(name: str, raw: str) -> set[str]:
     found |= set(_comments(raw))
     if name.endswith((".yaml", ".yml")):
         try:
-            found |= set(_strings(yaml.safe_load(raw)))
+            found |= set(_strings(yamlfile.safe_load(raw)))
         except yaml.YAMLError:
             found |= set(raw.splitlines())  # a broken file is still checked, line by line
     else:
