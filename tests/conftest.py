@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,29 @@ import pytest
 from bot.config import ROOT, Settings, load_settings
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus"
+
+
+def _module(item: pytest.Item) -> str:
+    return getattr(getattr(item, "module", None), "__name__", "")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules whose servers start early (tests/servers.py: launch_early) run last: their servers boot
+    beside the other tests."""
+    from tests.servers import early_modules
+
+    early = early_modules()
+    items.sort(key=lambda item: _module(item) in early)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _early_servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Before the first test: start the servers of the modules with tests to run (tests/servers.py)."""
+    from tests.servers import start_early, stop_early
+
+    start_early({_module(item) for item in request.session.items}, tmp_path_factory)
+    yield
+    stop_early()
 
 
 @pytest.fixture(autouse=True)
