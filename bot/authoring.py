@@ -26,7 +26,7 @@ from typing import Any, Literal, Sequence
 import yaml
 
 from bot import cards as faq
-from bot import corpus
+from bot import corpus, yamlfile
 from bot.errors import BotError, CorpusError
 from bot.models import Sentence
 
@@ -155,7 +155,7 @@ def split_document(text: str) -> tuple[dict[str, Any], str]:
     if not m:
         return {}, text
     try:
-        meta = yaml.safe_load(m.group(1))
+        meta = yamlfile.safe_load(m.group(1))
     except yaml.YAMLError:
         return {}, text
     return (meta if isinstance(meta, dict) else {}), text[m.end():].lstrip("\n")

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-import yaml
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from bot import card_model
+from bot import card_model, yamlfile
 from bot.card_model import NONE
 from bot.cards import load_cards
 from bot.clinic_model import text_matrix
@@ -56,13 +55,13 @@ def load_examples(embed: Callable[[list[str]], np.ndarray], cards_dir: Path = CA
     cards = load_cards(cards_dir)
     out = [Example(q, c.id, LEARN_ONLY) for c in cards for q in c.questions]
     for path in calibration:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         out += [Example(p["question"], p["card"], f"cal-{path.stem}") for p in raw["paraphrases"]]
         out += [Example(q, NONE, f"cal-{path.stem}") for q in raw["unrelated"]]
     answers = {c.id: {_fold(a.text) for a in c.answer} for c in cards}
     card_vecs = embed([c.canonical for c in cards])
     for path in sorted(dev_dir.glob("*.yaml")):
-        cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
+        cases = yamlfile.safe_load(path.read_text(encoding="utf-8"))["cases"]
         vecs = embed([c["question"] for c in cases])
         for case, vec in zip(cases, vecs):
             gold = {_fold(q["text"]) for q in case.get("gold_quotes", [])} if case["expect_kind"] == "answered" else set()

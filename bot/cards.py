@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from bot import yamlfile
 from bot.corpus import field_error
 from bot.errors import CorpusError
 from bot.models import Sentence
@@ -78,7 +79,7 @@ def card_files(corpus_dir: Path) -> list[Path]:
 def load_card(path: Path, corpus_dir: Path) -> Card:
     rel = str(path.relative_to(corpus_dir))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CorpusError(f"{rel}: cannot read as a YAML card ({exc})") from exc
     if not isinstance(raw, dict):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from bot import yamlfile
 from bot.clinic_model import ClinicModel
 from bot.config import DATA_DIR
 from bot.guards.normalise import fold
@@ -41,7 +41,7 @@ class ClinicTopic:
 
 
 def load_topics(path: Path = TOPICS_FILE) -> list[ClinicTopic]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     try:
         topics = [ClinicTopic(str(t["name"]), str(t["label"]), re.compile(t["pattern"])) for t in raw["topics"]]
         return topics + [ClinicTopic(str(raw["other"]["name"]), str(raw["other"]["label"]), None)]

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
-import yaml
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from bot import clinic_model
+from bot import clinic_model, yamlfile
 from bot.clinic_topics import load_topics, recognise
 from bot.config import DATA_DIR, ROOT
 from bot.guards.learned import TextFeatures
@@ -59,7 +58,7 @@ def load_questions(guard_dir: Path = GUARD_DIR, dev_dir: Path = DEV_DIR) -> list
             if clinic or recognise(row["text"], topics) is None:
                 out.append(Question(row["text"], clinic, "", f"guard-{path.stem}"))
     for path in sorted(dev_dir.glob("*.yaml")):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+        for case in yamlfile.safe_load(path.read_text(encoding="utf-8"))["cases"]:
             clinic = any(CLINIC_TEXT in p for p in case.get("must_contain", []))
             out.append(Question(case["question"], clinic, case.get("clinic_topic", "") if clinic else "", f"dev-{path.stem}"))
     return out

@@ -14,6 +14,7 @@ import yaml
 from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
 from pydantic import ValidationError
 
+from bot import yamlfile
 from bot.errors import CorpusError
 from bot.models import Chunk, DocMeta, Sentence
 
@@ -57,7 +58,7 @@ def load_document(path: Path, root: Path) -> SourceDoc:
     if not match:
         raise CorpusError(f"{rel}: field 'front matter': missing '---' block at the top")
     try:
-        raw = yaml.safe_load(match.group(1))
+        raw = yamlfile.safe_load(match.group(1))
     except yaml.YAMLError as exc:
         raise CorpusError(f"{rel}: field 'front matter': not valid YAML ({exc})") from exc
     if not isinstance(raw, dict):

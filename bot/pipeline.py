@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
-import yaml
 
-from bot import card_model, clinic_model, index, store
+from bot import card_model, clinic_model, index, store, yamlfile
 from bot.card_model import CardClassifier
 from bot.clinic_model import ClinicModel
 from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templates
@@ -77,7 +76,7 @@ class Bot:
         rules = load_rules()
         clinic_docs = frozenset(d.id for d in data.docs.values() if d.is_clinic)
         blocked = frozenset(s.id for s in data.sentences if any(problems(s.text, rules).values()))
-        relevance = yaml.safe_load((DATA_DIR / "relevance.yaml").read_text(encoding="utf-8"))
+        relevance = yamlfile.safe_load((DATA_DIR / "relevance.yaml").read_text(encoding="utf-8"))
         bank = SentenceBank.build(data.sentences, data.sentence_vectors, clinic_docs, balance_rules,
                                   extra_text=[f"{c.section} {c.text}" for c in data.chunks.values()]
                                   + [d.title for d in data.docs.values()],

@@ -59,8 +59,10 @@ class Candidate:
 
 class Publisher:
     def __init__(self, settings: Settings, holder: Holder, history: History, checks: Checks | None = None,
-                 load_bot: Callable[[Settings, Any], Any] | None = None) -> None:
+                 load_bot: Callable[[Settings, Any], Any] | None = None, breather_s: float = BREATHER_S) -> None:
+        """`breather_s`: the pause after each step of a build (_breathing); 0 where no visitor is served."""
         self.settings, self.holder, self.history = settings, holder, history
+        self.breather_s = breather_s
         self.checks = checks or Checks()
         self._load_bot = load_bot or _load_bot
         self._lock = threading.Lock()
@@ -171,7 +173,7 @@ class Publisher:
         settings = dataclasses.replace(self.settings, corpus_dir=corpus_dir, log_questions=False)
         embedder = CachedEmbedder(live.embedder, known_vectors(live))
         try:
-            build = index.build(settings, embedder, progress=_breathing(progress), activate=False)
+            build = index.build(settings, embedder, progress=_breathing(progress, self.breather_s), activate=False)
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
@@ -229,7 +231,7 @@ class Publisher:
             corpus_dir = authoring.staged_corpus(self.settings.corpus_dir, stage / "corpus", target.path, target.before)
             settings = dataclasses.replace(settings, corpus_dir=corpus_dir)
             embedder = CachedEmbedder(live.embedder, known_vectors(live))
-            build = index.build(settings, embedder, progress=_breathing(progress), activate=False)
+            build = index.build(settings, embedder, progress=_breathing(progress, self.breather_s), activate=False)
         bot = self._load_bot(_view(settings, stage, build), live.embedder)
         shutil.rmtree(stage, ignore_errors=True)
         return bot, build
@@ -244,12 +246,12 @@ def _view(settings: Settings, stage: Path, build: Path) -> Settings:
     return dataclasses.replace(settings, index_dir=view)
 
 
-def _breathing(progress: Progress) -> Progress:
+def _breathing(progress: Progress, pause_s: float = BREATHER_S) -> Progress:
     """The build's progress, named by stage, with a pause after each step so that visitor requests queued
     behind a step that held the interpreter are answered before the next step."""
     def report(message: str) -> None:
         progress(_stage_of(message))
-        time.sleep(BREATHER_S)
+        time.sleep(pause_s)
     return report
 
 

@@ -60,6 +60,33 @@ def without_logging(bot: Any) -> Any:
     return bot
 
 
+class Remembering:
+    """An embedder that keeps every query's vector in `vectors`: each publish asks the same few hundred
+    questions (the cases, then the failing ones again on the live build), so only the first embeds them.
+    Query vectors only: a batch vector of the same text may differ in the last bits.
+
+    >>> class Model:
+    ...     name, calls = "m", 0
+    ...     def embed_query(self, text):
+    ...         Model.calls += 1; return [len(text)]
+    >>> memo = Remembering(Model(), {})
+    >>> memo.embed_query("ab"), memo.embed_query("ab"), Model.calls
+    ([2], [2], 1)
+    """
+
+    def __init__(self, embedder: Any, vectors: dict[tuple[str, str], Any]) -> None:
+        self._embedder, self._vectors, self.name = embedder, vectors, embedder.name
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+    def embed_query(self, text: str) -> Any:
+        key = (self.name, text)
+        if key not in self._vectors:
+            self._vectors[key] = self._embedder.embed_query(text)
+        return self._vectors[key]
+
+
 class Yielding:
     """A bot that, after each answer, pauses as long as the answer took (and at least PAUSE_S). The checks
     run beside the live visitor chat: without pauses they would hold a core and the interpreter for
@@ -114,11 +141,14 @@ class Checks:
     """Loads the cases once (on first use). The live build is judged only on the cases that fail on the
     candidate (is each failure new?), and a build that went live keeps its results for the next publish."""
 
-    def __init__(self, cases_file: Path | None = None, heldout_dir: Path | None = None) -> None:
-        self.cases_file, self.heldout_dir = cases_file, heldout_dir
+    def __init__(self, cases_file: Path | None = None, heldout_dir: Path | None = None, step_aside: bool = True) -> None:
+        """`step_aside`: answer through Yielding, for the visitor chat served beside the checks; False where
+        nothing else is served (a test of the checks themselves)."""
+        self.cases_file, self.heldout_dir, self.step_aside = cases_file, heldout_dir, step_aside
         self._suite: Any = None
         self._questions: dict[str, str] = {}
         self._measured: dict[str, Measured] = {}  # build id -> its results on the whole check (the latest only)
+        self._vectors: dict[tuple[str, str], Any] = {}  # (model, question) -> query vector (Remembering)
 
     def _load(self) -> None:
         if self._suite is not None:
@@ -156,7 +186,7 @@ class Checks:
 
         suite = self._suite if only is None else self._suite.model_copy(
             update={"cases": [c for c in self._suite.cases if c.id in only]})
-        bot = Yielding(without_logging(bot))
+        bot = self._yielding(self._remembering(without_logging(bot)))
         run = evaluate(bot, suite, sample=True)
         results = {r.id: r for _, r in run.pairs}
         measured = Measured()
@@ -167,10 +197,19 @@ class Checks:
         ids = [f"{qid} in {Path(name).name}" for qid, name in leaks]
         measured.gates[HYGIENE] = (not ids, str(len(ids)), ids)
         measured.details |= {f"{qid} in {Path(name).name}": repr(self._questions[qid][:120]) for qid, name in leaks}
-        readers = [bot] + ([Yielding(also)] if also is not None else [])
+        readers = [bot] + ([self._yielding(self._remembering(also))] if also is not None else [])
         crisis = [q for card in changed_cards for q in card.questions if any(b.answer(q).kind == "crisis" for b in readers)]
         measured.gates[CARD_CRISIS] = (not crisis, str(len(crisis)), [f"card question {q!r}" for q in crisis])
         return measured
+
+    def _yielding(self, bot: Any) -> Any:
+        return Yielding(bot) if self.step_aside else bot
+
+    def _remembering(self, bot: Any) -> Any:
+        """The bot with its embedder keeping query vectors across runs; as it is when it has none to swap."""
+        if dataclasses.is_dataclass(bot) and hasattr(bot, "embedder"):
+            return dataclasses.replace(bot, embedder=Remembering(bot.embedder, self._vectors))
+        return bot
 
 
 def _figure(value: Any, how: str) -> str:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from bot import yamlfile
 from bot.config import DATA_DIR
 from bot.embed import Embedder
 
@@ -35,7 +35,7 @@ class QuestionTypes:
 
     @classmethod
     def load(cls, embedder: Embedder, path: Path = TYPES_FILE) -> "QuestionTypes":
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         names = tuple(raw["types"])
         examples = [(n, q) for n, name in enumerate(names) for q in raw["types"][name]["examples"]]
         vectors = np.asarray(embedder.embed_batch([q for _, q in examples]), dtype=np.float32)

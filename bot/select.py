@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from bot import yamlfile
 from bot.models import Evidence, ScoredChunk, Sentence
 from bot.retrieve import tokenize
 
@@ -111,7 +111,7 @@ class Selection:
 
 
 def load_rules(path: Path) -> tuple[list[BalanceRule], int]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     flags = re.IGNORECASE
     rules = [BalanceRule(r["name"], re.compile(r["claim"], flags), re.compile(r["qualifier"], flags))
              for r in raw["rules"]]

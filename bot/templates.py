@@ -4,14 +4,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
+from bot import yamlfile
 from bot.config import DATA_DIR, Clinic
 
 
 @lru_cache(maxsize=8)
 def _load(path: Path) -> dict[str, str]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     return {k: v for k, v in raw.items() if isinstance(v, str)}
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-import yaml
+
+from bot import yamlfile
 
 ROOT = Path(__file__).resolve().parent
 CALIBRATION = (ROOT / "cards" / "calibration.yaml", ROOT / "cards" / "calibration_2.yaml")
@@ -44,7 +45,7 @@ class MatchSet:
 def load_set(*paths: Path) -> MatchSet:
     pairs: list[tuple[str, str | None]] = []
     for path in paths:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         pairs += [(p["question"], p["card"]) for p in raw["paraphrases"]] + [(q, None) for q in raw["unrelated"]]
     return MatchSet([q for q, _ in pairs], [c for _, c in pairs])
 

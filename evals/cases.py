@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
+from bot import yamlfile
 from bot.models import Kind
 
 CASES_FILE = Path(__file__).resolve().parent / "cases.yaml"
@@ -174,7 +174,7 @@ def _no_duplicates(ids: list[str]) -> None:
 
 def load_suite(path: Path = CASES_FILE) -> Suite:
     """Raises ValueError (pydantic's ValidationError is one) naming what is wrong with the file."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     return Suite.model_validate(raw if raw is not None else {})
 
 
@@ -183,7 +183,7 @@ def load_heldout(directory: Path = HELDOUT_DIR, taken: set[str] = frozenset()) -
     across the files and must not reuse an id of the suite (`taken`)."""
     cases: list[Case] = []
     for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         try:
             cases += CaseFile.model_validate(raw if raw is not None else {}).cases
         except ValueError as exc:

@@ -26,6 +26,8 @@ from typing import Iterable, Iterator, Mapping
 
 import yaml
 
+from bot import yamlfile
+
 MIN_CONTAINED_WORDS = 4  # shorter runs ("is it safe") occur in any text by chance
 MIN_CHARS = 2
 _PUNCT = re.compile(r"[^\w\s]|_")
@@ -70,7 +72,7 @@ def entries(name: str, raw: str) -> set[str]:
     found |= set(_comments(raw))
     if name.endswith((".yaml", ".yml")):
         try:
-            found |= set(_strings(yaml.safe_load(raw)))
+            found |= set(_strings(yamlfile.safe_load(raw)))
         except yaml.YAMLError:
             found |= set(raw.splitlines())  # a broken file is still checked, line by line
     else:
@@ -81,6 +83,9 @@ def entries(name: str, raw: str) -> set[str]:
 def leaks(questions: Mapping[str, str], files: Mapping[str, str]) -> list[tuple[str, str]]:
     """(question id, file name) for every question that leaks into a file (see the module docstring)."""
     prepared = {name: entries(name, raw) for name, raw in files.items()}
+    # every entry, space-padded, on its own line: one search per file finds a run of whole words inside
+    # any entry (a normalised question holds no newline, so no match spans two entries)
+    padded = {name: "\n".join(f" {u} " for u in units) for name, units in prepared.items()}
     out = []
     for qid, question in questions.items():
         q = normalise(question)
@@ -89,7 +94,7 @@ def leaks(questions: Mapping[str, str], files: Mapping[str, str]) -> list[tuple[
         contained = len(q.split()) >= MIN_CONTAINED_WORDS
         for name, units in prepared.items():
             inside = contained and not name.endswith(".jsonl")  # a training message may hold a common phrase
-            if q in units or (inside and any(f" {q} " in f" {u} " for u in units)):
+            if q in units or (inside and f" {q} " in padded[name]):
                 out.append((qid, name))
     return out
 

@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,29 @@ import pytest
 from bot.config import ROOT, Settings, load_settings
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus"
+
+
+def _module(item: pytest.Item) -> str:
+    return getattr(getattr(item, "module", None), "__name__", "")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules whose servers start early (tests/servers.py: launch_early) run last: their servers boot
+    beside the other tests."""
+    from tests.servers import early_modules
+
+    early = early_modules()
+    items.sort(key=lambda item: _module(item) in early)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _early_servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Before the first test: start the servers of the modules with tests to run (tests/servers.py)."""
+    from tests.servers import start_early, stop_early
+
+    start_early({_module(item) for item in request.session.items}, tmp_path_factory)
+    yield
+    stop_early()
 
 
 @pytest.fixture(autouse=True)
@@ -53,12 +77,15 @@ def real_index_dir(settings: Settings) -> Path:
 
 @pytest.fixture(scope="session")
 def real_bot(tmp_path_factory: pytest.TempPathFactory):
-    """The real model over the real corpus, loaded once per session from a cached index (real_index_dir)."""
+    """The real model over the real corpus, loaded once per session from a cached index (real_index_dir).
+    Its embedder keeps each query's vector (the model gives the same vector for the same text), so the
+    suite's questions, asked again by the evaluation and by every publish check, are embedded once."""
     from bot.embed import MiniLMEmbedder
     from bot.pipeline import Bot
+    from bot.publish_checks import Remembering
 
     os.environ.pop("CHROMA_HOST", None)
     settings = dataclasses.replace(load_settings({}), corpus_dir=ROOT / "corpus",
                                    data_dir=tmp_path_factory.mktemp("real-data"))
     settings = dataclasses.replace(settings, index_dir=real_index_dir(settings))
-    return Bot.load(settings, MiniLMEmbedder())
+    return Bot.load(settings, Remembering(MiniLMEmbedder(), {}))

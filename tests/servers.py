@@ -1,14 +1,22 @@
 """Server processes for tests and scripts: a free loopback port, a process logging to a file, waiting
-until it answers, and stopping it. Used by the browser, UI, Chroma-server tests and scripts/load.py."""
+until it answers, and stopping it. Used by the browser, UI, Chroma-server tests and scripts/load.py.
+
+A test module whose server takes seconds to boot (the app loads the real bot) registers it with
+`launch_early`: tests/conftest.py starts every registered server whose module has tests to run before
+the first test, and runs those modules last, so the servers boot beside the in-process tests (which
+use one core of two) instead of in front of their own tests. The module's fixture takes its server
+with `launched`, which waits until it answers."""
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -54,6 +62,62 @@ def wait_up(proc: subprocess.Popen[bytes], log_path: Path, timeout_s: float, url
             return
         time.sleep(0.2)
     raise ServerNotUp(f"{url or port} not up after {timeout_s:.0f} s:\n{_tail(log_path)}")
+
+
+@dataclass
+class Launch:
+    """A test module's server processes, started: `ready` waits until they answer (ServerNotUp if not),
+    `value` is what its fixture yields, `stack` stops them."""
+
+    stack: ExitStack
+    ready: Callable[[], None]
+    value: Any
+
+
+Launcher = Callable[[Any], Launch]  # called with the session's pytest.TempPathFactory
+_LAUNCHERS: dict[str, Launcher] = {}
+_STARTED: dict[str, Launch] = {}
+
+
+def launch_early(module: str, launcher: Launcher) -> None:
+    """Register how `module` starts its server (at the module's import, so during collection)."""
+    _LAUNCHERS[module] = launcher
+
+
+def early_modules() -> set[str]:
+    return set(_LAUNCHERS)
+
+
+def start_early(modules: set[str], tmp_path_factory: Any) -> None:
+    """Start the registered servers of these modules now, without waiting for them. One that cannot
+    start (a skip, an error) is left to its module's fixture, which starts it again and reports why."""
+    import pytest
+
+    for module in sorted(modules & _LAUNCHERS.keys()):
+        try:
+            _STARTED[module] = _LAUNCHERS[module](tmp_path_factory)
+        except (Exception, pytest.skip.Exception):
+            pass
+
+
+def stop_early() -> None:
+    """Stop the servers started early whose module never took them (deselected, interrupted)."""
+    while _STARTED:
+        _STARTED.popitem()[1].stack.close()
+
+
+@contextmanager
+def launched(module: str, tmp_path_factory: Any) -> Iterator[Any]:
+    """The module's server, started early or else now, once it answers; stopped on leaving."""
+    import pytest
+
+    launch = _STARTED.pop(module, None) or _LAUNCHERS[module](tmp_path_factory)
+    with launch.stack:
+        try:
+            launch.ready()
+        except ServerNotUp as exc:
+            pytest.fail(str(exc))
+        yield launch.value
 
 
 def _answers(url: str | None, port: int | None) -> bool:

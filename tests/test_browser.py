@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -16,7 +17,7 @@ from typing import Iterator
 import pytest
 
 from bot.config import ROOT
-from tests.servers import ServerNotUp, free_port, running, wait_up
+from tests.servers import Launch, free_port, launch_early, launched, running, wait_up
 
 pytestmark = pytest.mark.browser
 
@@ -62,8 +63,28 @@ def real_index_ready() -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def launch_app(tmp: Path, env: dict[str, str], backend: str, artifact: str) -> Launch:
+    """app.py (or the fake bot's pages) with this environment, started; its log kept as `artifact`."""
+    port, staff_port = int(env["KAP_PORT"]), int(env["KAP_STAFF_PORT"])
+    command = [sys.executable, "app.py"] if backend == "real" else [sys.executable, "-m", "tests.test_ui_fakes"]
+    log = tmp / "app.log"
+    stack = ExitStack()
+    stack.callback(keep_log, log, artifact)  # last, once the app has stopped
+    proc = stack.enter_context(running(command, env, log))
+
+    def ready() -> None:
+        wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{port}/")
+        wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{staff_port}/")
+    return Launch(stack, ready, Server(f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{staff_port}/", backend))
+
+
+def keep_log(log: Path, artifact: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    if log.exists():
+        shutil.copy(log, ARTIFACTS / artifact)
+
+
+def launch(tmp_path_factory: pytest.TempPathFactory) -> Launch:
     tmp = tmp_path_factory.mktemp("browser")
     backend = os.environ.get("KAP_BROWSER_BOT") or ("real" if real_index_ready() else "fake")
     port, staff_port = free_port(), free_port()
@@ -73,20 +94,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
            "KAP_STAFF_USER": USER, "KAP_STAFF_PASSWORD": PASSWORD, "CLINIC_NAME": "Calm Harbor Clinic",
            "CLINIC_PHONE": "(555) 010-0199", "CLINIC_ADDRESS": "12 Harbor St, Springfield", "PYTHONUNBUFFERED": "1"}
     env.pop("CHROMA_HOST", None)
-    command = [sys.executable, "app.py"] if backend == "real" else [sys.executable, "-m", "tests.test_ui_fakes"]
-    log = tmp / "app.log"
-    try:
-        with running(command, env, log) as proc:
-            try:
-                wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{port}/")
-                wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{staff_port}/")
-            except ServerNotUp as exc:
-                pytest.fail(str(exc))
-            print(f"browser tests against the {backend} bot")
-            yield Server(f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{staff_port}/", backend)
-    finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copy(log, ARTIFACTS / "app.log")
+    return launch_app(tmp, env, backend, "app.log")
+
+
+launch_early(__name__, launch)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with launched(__name__, tmp_path_factory) as started:
+        print(f"browser tests against the {started.backend} bot")
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -18,9 +17,9 @@ import pytest
 
 from bot import index
 from bot.config import ROOT
-from tests.servers import ServerNotUp, free_port, running, wait_up
-from tests.test_browser import (ARTIFACTS, PASSWORD, STARTUP_TIMEOUT_S, Server, ask, browser, login,  # noqa: F401
-                                page, real_index_ready, shoot)
+from tests.servers import Launch, free_port, launch_early, launched
+from tests.test_browser import (PASSWORD, Server, ask, browser, launch_app, login, page,  # noqa: F401
+                                real_index_ready, shoot)
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +35,7 @@ UNSAFE = ["I want to end my life, can ketamine help", "i dont want to be alive a
 PUBLISH_TIMEOUT_MS = 240_000  # the first publish evaluates the live build too (~15 s here, more under load)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def launch(tmp_path_factory: pytest.TempPathFactory) -> Launch:
     if not real_index_ready():
         pytest.skip("the staff loop needs the real bot: run `python -m bot index` first")
     tmp = tmp_path_factory.mktemp("loop")
@@ -52,18 +50,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
            "KAP_CONFIG": str(tmp / "none.toml"), "KAP_STAFF_USER": "staff", "KAP_STAFF_PASSWORD": PASSWORD,
            "CLINIC_NAME": "Calm Harbor Clinic", "PYTHONUNBUFFERED": "1"}
     env.pop("CHROMA_HOST", None)
-    log = tmp / "app.log"
-    try:
-        with running([sys.executable, "app.py"], env, log) as proc:
-            try:
-                wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{port}/")
-                wait_up(proc, log, STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{staff_port}/")
-            except ServerNotUp as exc:
-                pytest.fail(str(exc))
-            yield Server(f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{staff_port}/", "real")
-    finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copy(log, ARTIFACTS / "app-loop.log")
+    return launch_app(tmp, env, "real", "app-loop.log")
+
+
+launch_early(__name__, launch)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with launched(__name__, tmp_path_factory) as started:
+        yield started
 
 
 def box(pg: object, elem_id: str) -> object:

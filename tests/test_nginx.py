@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -13,7 +14,8 @@ from typing import Iterator
 import httpx
 import pytest
 
-from tests.servers import NGINX, ServerNotUp, free_port, nginx_command, nginx_config, running, wait_up
+from tests.servers import (NGINX, Launch, ServerNotUp, free_port, launch_early, launched, nginx_command, nginx_config,
+                           running, wait_up)
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +39,7 @@ class Proxied:
     staff: str  # the staff console, directly on its own port
 
 
-@pytest.fixture(scope="module")
-def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
+def launch(tmp_path_factory: pytest.TempPathFactory) -> Launch:
     tmp = tmp_path_factory.mktemp("nginx")
     port, staff_port, nginx_port = free_port(), free_port(), free_port()
     backend = os.environ.get("KAP_BROWSER_BOT") or ("real" if real_index_ready() else "fake")
@@ -51,13 +52,27 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
     command = [sys.executable, "app.py"] if backend == "real" else [sys.executable, "-m", "tests.test_ui_fakes"]
     conf = nginx_config(tmp, nginx_port, port)
     site = f"http://127.0.0.1:{nginx_port}"
-    with running(command, env, tmp / "app.log") as app, running(nginx_command(conf), None, tmp / "nginx.log") as nginx:
+    stack = ExitStack()
+    app = stack.enter_context(running(command, env, tmp / "app.log"))
+    nginx = stack.enter_context(running(nginx_command(conf), None, tmp / "nginx.log"))
+
+    def ready() -> None:
         try:
             wait_up(app, tmp / "app.log", STARTUP_TIMEOUT_S, url=f"http://127.0.0.1:{port}/")
             wait_up(nginx, tmp / "nginx.log", 30, url=f"{site}{PREFIX}/")
         except ServerNotUp as exc:
-            pytest.fail(f"{exc}\nnginx error log:\n{(tmp / 'error.log').read_text() if (tmp / 'error.log').exists() else ''}")
-        yield Proxied(site, f"{site}{PREFIX}/", f"http://127.0.0.1:{staff_port}/")
+            errors = (tmp / "error.log").read_text() if (tmp / "error.log").exists() else ""
+            raise ServerNotUp(f"{exc}\nnginx error log:\n{errors}") from exc
+    return Launch(stack, ready, Proxied(site, f"{site}{PREFIX}/", f"http://127.0.0.1:{staff_port}/"))
+
+
+launch_early(__name__, launch)
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
+    with launched(__name__, tmp_path_factory) as started:
+        yield started
 
 
 def test_a_question_is_answered_through_nginx_at_faq(proxied: Proxied) -> None:

@@ -50,7 +50,7 @@ def setup(tmp_path):
 
 def publisher(setup, checks=None) -> Publisher:
     settings, holder = setup
-    return Publisher(settings, holder, History(settings.data_dir), checks or Checks())
+    return Publisher(settings, holder, History(settings.data_dir), checks or Checks(), breather_s=0)  # no visitors to let in
 
 
 def card_draft(settings, text_sentence=SENTENCE[1], base=ABSENT) -> Draft:

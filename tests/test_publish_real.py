@@ -48,7 +48,9 @@ def live(real_bot, tmp_path_factory):
                                    data_dir=tmp / "data")
     index.activate(settings.index_dir, settings.index_dir / "builds" / source.name)
     holder = LazyBot(lambda: Bot.load(settings, real_bot.embedder))
-    return Publisher(settings, holder, History(settings.data_dir), Checks()), holder
+    # nothing is served beside these publishes: no pauses for visitors (the browser loop keeps them)
+    checks = Checks(step_aside=False)
+    return Publisher(settings, holder, History(settings.data_dir), checks, breather_s=0), holder
 
 
 def test_a_card_with_crisis_questions_is_impossible_to_publish(live):

@@ -13,7 +13,7 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 
 def runner(tmp_path: Path, script: str, timeout_s: float = 30) -> EvalRunner:
     return EvalRunner(report_dir=tmp_path / "report", command=[sys.executable, "-c", script], cwd=tmp_path,
-                      timeout_s=timeout_s)
+                      timeout_s=timeout_s, poll_s=0.05)
 
 
 def test_output_and_exit_status_are_shown(tmp_path: Path) -> None:
@@ -27,7 +27,7 @@ def test_gated_flag_is_passed(tmp_path: Path) -> None:
 
 
 def test_one_run_at_a_time(tmp_path: Path) -> None:
-    slow = runner(tmp_path, "import time; time.sleep(2)")
+    slow = runner(tmp_path, "import time; time.sleep(0.5)")
     first = slow.run()
     next(first)  # the first run has started
     assert "already running" in "".join(slow.run())
@@ -37,7 +37,7 @@ def test_one_run_at_a_time(tmp_path: Path) -> None:
 
 
 def test_runaway_suite_is_stopped(tmp_path: Path) -> None:
-    outputs = list(runner(tmp_path, "import time; time.sleep(30)", timeout_s=1).run())
+    outputs = list(runner(tmp_path, "import time; time.sleep(30)", timeout_s=0.2).run())
     assert "stopped" in outputs[-1]
 
 

@@ -20,8 +20,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import yaml
 
+from bot import yamlfile
 from bot.config import DATA_DIR
 
 _APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
@@ -38,7 +38,7 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _maps() -> tuple[dict[int, str], dict[int, str], frozenset[str]]:
-    raw = yaml.safe_load((DATA_DIR / "confusables.yaml").read_text(encoding="utf-8"))
+    raw = yamlfile.safe_load((DATA_DIR / "confusables.yaml").read_text(encoding="utf-8"))
     letters = {str(k): str(v) for k, v in raw["letters"].items()}
     leet = {str(k): str(v) for k, v in raw["leet"].items()}
     return str.maketrans(letters), str.maketrans(leet), frozenset(letters)

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import numpy as np
 import yaml
 
+from bot import yamlfile
 from bot.config import DATA_DIR
 from bot.embed import Embedder
 from bot.guards.normalise import fold, matching_forms, unleet  # noqa: F401  (re-exported: guards import them from here)
@@ -118,7 +119,7 @@ class _File:
     def __init__(self, data_dir: Path, name: str) -> None:
         self.name = name
         try:
-            self.data = yaml.safe_load((data_dir / name).read_text(encoding="utf-8"))
+            self.data = yamlfile.safe_load((data_dir / name).read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ValueError(f"{name}: cannot read ({exc})") from exc
         if not isinstance(self.data, dict):

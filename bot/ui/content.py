@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from bot import yamlfile
 from bot.config import DATA_DIR, Clinic
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _resource(entry: Any) -> Resource | None:
 
 @lru_cache(maxsize=8)
 def _yaml_cached(path: Path, mtime: float) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yamlfile.safe_load(path.read_text(encoding="utf-8"))
 
 
 def _yaml(path: Path) -> Any:

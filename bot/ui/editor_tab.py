@@ -13,9 +13,8 @@ from datetime import date
 from typing import Any, Callable, Iterator
 
 import gradio as gr
-import yaml
 
-from bot import authoring, cards as faq
+from bot import authoring, cards as faq, yamlfile
 from bot.authoring import ABSENT, Draft, DraftError
 from bot.config import Settings
 from bot.publish import Publisher
@@ -54,7 +53,7 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
             return "", "", "", gr.update(choices=[], value=[]), gr.update(choices=[], value=[]), [], None
         path = authoring.path_for("card", choice)
         text, base = authoring.open_file(settings.corpus_dir, path)
-        raw = yaml.safe_load(text or "") or {}
+        raw = yamlfile.safe_load(text or "") or {}
         answer = [picker.label(s["doc"], s["text"]) for s in raw.get("answer", [])]
         balance = [picker.label(s["doc"], s["text"]) for s in raw.get("balance", [])]
         choices = picker.merge(answer, balance, picker.retrieved(get_bot(), raw.get("questions", [])[:3]))

@@ -24,10 +24,10 @@ IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<path>[^)\s]+\.png)\)")
 
 class EvalRunner:
     def __init__(self, report_dir: Path = REPORT_DIR, command: Sequence[str] | None = None,
-                 cwd: Path = ROOT, timeout_s: float = EVAL_TIMEOUT_S) -> None:
+                 cwd: Path = ROOT, timeout_s: float = EVAL_TIMEOUT_S, poll_s: float = POLL_S) -> None:
         self.report_dir = report_dir
         self.command = list(command or [sys.executable, "-m", "evals", "--out", str(report_dir)])
-        self.cwd, self.timeout_s = cwd, timeout_s
+        self.cwd, self.timeout_s, self.poll_s = cwd, timeout_s, poll_s
         self._lock = threading.Lock()
 
     def run(self, gated: bool = False) -> Iterator[str]:
@@ -53,7 +53,7 @@ class EvalRunner:
                 lines.append(f"stopped: the suite ran longer than {self.timeout_s:.0f} s")
                 break
             yield _tail(lines)
-            time.sleep(POLL_S)
+            time.sleep(self.poll_s)
         proc.wait()
         reader.join(timeout=5)
         status = {0: "all gates pass", 1: "some gates fail (see the report)", 2: "the bot could not be loaded"}
