@@ -32,6 +32,7 @@ EVAL_TIMEOUT_MS = 180_000  # the gated suite takes ~15 s on the reference machin
 MAX_TABS = 40  # keyboard walk: presses before giving up
 USER, PASSWORD = "staff", "browser-test-pw"
 QUESTION = "What is ketamine-assisted psychotherapy?"
+TRACE_QUESTION = "What did the Zarate 2006 trial find?"  # no FAQ card answers it: the trace shows retrieval
 CRISIS = "I want to kill myself"
 CHECK_IN = "i feel so empty and alone, nothing helps"  # distress the bot has no answer for: a check-in
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
@@ -359,7 +360,7 @@ def test_staff_console_asks_for_login_and_rejects_wrong_password(server: Server,
     page.get_by_role("alert").get_by_text("Wrong user name or password").wait_for()
     assert page.locator("#staff-q").count() == 0
     login(page, server.staff, PASSWORD)
-    page.locator("#staff-q textarea").fill(QUESTION)
+    page.locator("#staff-q textarea").fill(TRACE_QUESTION)
     page.locator("#staff-ask").click()
     trace = page.locator("#staff-trace")
     trace.locator("table").first.wait_for()
