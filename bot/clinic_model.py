@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot.config import DATA_DIR
-from bot.guards.learned import TextFeatures, plain_reading
+from bot.guards.learned import TextFeatures, hashed, plain_reading
 
 MODEL_FILE = DATA_DIR / "clinic_model.npz"
 FEATURE_VERSION = 1
@@ -31,8 +31,7 @@ def text_matrix(texts: list[str], vectorizers: tuple[HashingVectorizer, ...]):
     """Hashed character and word n-grams of the plain readings, each block L2-normalised."""
     from scipy import sparse
 
-    plain = [plain_reading(t) for t in texts]
-    return sparse.hstack([v.transform(plain) for v in vectorizers], format="csr")
+    return sparse.hstack(hashed([plain_reading(t) for t in texts], vectorizers), format="csr")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-
 from bot import yamlfile
 from bot.config import DATA_DIR
 
