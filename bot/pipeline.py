@@ -141,9 +141,9 @@ class Bot:
         if decision.question != text:  # an injection wrapper was stripped: retrieve on the genuine part
             with _timed(turn, "embed"):
                 query_vec = self.embedder.embed_query(decision.question)
-        topic = None if decision.kind else recognise(decision.question, self.clinic_topics, self.clinic_model, query_vec)
-        turn.clinic_topic = topic.label if topic else ""
         with _timed(turn, "match"):  # the clinic's own practice is never answered by a research card
+            topic = None if decision.kind else recognise(decision.question, self.clinic_topics, self.clinic_model, query_vec)
+            turn.clinic_topic = topic.label if topic else ""
             turn.card = CardMatch() if topic else self.matcher.second_chance(
                 self.matcher.match(decision.question, query_vec), decision.question, query_vec, self.card_model)
         # "is it approved?" after "What is Spravato?": "it" is what came before (bot/followup.py)
