@@ -95,7 +95,7 @@ def _train_cards(args: argparse.Namespace) -> int:
     report = card_train.run(MiniLMEmbedder(threads=None))
     lo = report["left_out"]
     print(f"bar {report['bar']:.3f}; sets left out: coverage {lo['coverage']:.1%}, precision {lo['precision']:.1%}, "
-          f"false matches {lo['false_matches']:.1%} (the classifier alone; in the bot it only adds to the rule)")
+          f"false matches {lo['false_matches']:.1%} (the classifier alone, on the questions the similarity rule declines)")
     return 0
 
 

@@ -7,8 +7,9 @@ Training data:
   the card whose answer quotes one of its gold sentences (the closest such card when several do), every other
   question to "none".
 The held-apart card paraphrases (evals/cards/heldout.yaml) are never read. Every set but the cards is scored
-by a model fitted without it, and the bar is the lowest probability at which those out-of-set matches stay as
-precise, and take as few unrelated questions, as the similarity rule's calibration demands
+by a model fitted without it; the bar is chosen on those out-of-set scores of the questions the similarity
+rule declines (the only ones the classifier is asked about): the lowest probability at which the matches it
+adds stay as precise, and take as few unrelated questions, as the rule's calibration demands
 (evals/card_matching.py). The final model is then fitted on everything. Deterministic.
 """
 from __future__ import annotations
@@ -111,6 +112,21 @@ def rates(top: np.ndarray, predicted: np.ndarray, y: np.ndarray, bar: float) -> 
             "false_matches": round(float((taken & ~para).sum() / max(int((~para).sum()), 1)), 4)}
 
 
+def rule_matches(examples: Sequence[Example], vectors: np.ndarray, cards_dir: Path = CARDS_DIR) -> np.ndarray:
+    """Per example, whether the calibrated similarity rule (bot/match.py, the shipped settings) matches a card:
+    the cards' own questions are the matcher's rows."""
+    from bot.config import Settings
+    from bot.match import CardMatcher
+
+    cards = load_cards(cards_dir)
+    index = {c.id: i for i, c in enumerate(cards)}
+    own = [i for i, e in enumerate(examples) if e.group == LEARN_ONLY]
+    settings = Settings()
+    matcher = CardMatcher.build(cards, vectors[own], np.array([index[examples[i].label] for i in own]),
+                                settings.card_threshold, settings.card_margin, settings.card_lexical_weight)
+    return np.array([e.group != LEARN_ONLY and matcher.match(e.text, v).matched for e, v in zip(examples, vectors)])
+
+
 def run(embedder, model_file: Path = card_model.MODEL_FILE, report_file: Path = REPORT_FILE,
         cards_dir: Path = CARDS_DIR, calibration: Sequence[Path] = CALIBRATION, dev_dir: Path = DEV_DIR,
         progress: Callable[[str], None] = print) -> dict:
@@ -132,7 +148,8 @@ def run(embedder, model_file: Path = card_model.MODEL_FILE, report_file: Path = 
         p = model.predict_proba(x[groups == g])
         top[groups == g] = p.max(axis=1)
         predicted[groups == g] = model.classes_[p.argmax(axis=1)]
-    rows = groups != LEARN_ONLY
+    # the classifier only speaks where the similarity rule declined: its bar is chosen on those questions
+    rows = (groups != LEARN_ONLY) & ~rule_matches(examples, vectors, cards_dir)
     bar = choose_bar(top[rows], predicted[rows], y[rows])
     report = {"data_hash": data_hash(cards_dir, calibration, dev_dir), "questions": len(examples), "C": C,
               "bar": bar, "left_out": rates(top[rows], predicted[rows], y[rows], bar),
