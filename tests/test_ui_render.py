@@ -157,6 +157,21 @@ def test_docstring_examples(module: str) -> None:
     assert result.failed == 0
 
 
+def test_trace_shows_how_a_card_matched_and_the_card_it_beat() -> None:
+    from bot.models import CardMatch
+
+    turn = FakeBot().answer("What is KAP?")
+    turn.card = CardMatch()  # no card at all: no card rows
+    assert "card score" not in trace_html(turn) and "runner-up" not in trace_html(turn)
+    turn.card = CardMatch(card_id="session-<length>", score=1.035, matched=True, runner_up="how-long-effects-last",
+                          runner_up_score=1.015, via="classifier", probability=0.71)
+    turn.clinic_topic, turn.question_type = "", "session_length"
+    html = trace_html(turn)
+    assert "<h3>Clinic topic, FAQ card and question type</h3>" in html
+    assert "session-&lt;length&gt; (matched by classifier)" in html and "how-long-effects-last (1.0150)" in html
+    assert "0.7100" in html and "session_length" in html
+
+
 def test_trace_names_the_question_a_follow_up_was_read_with() -> None:
     turn = FakeBot().answer("does it work?")
     assert "follow-up" not in trace_html(turn)

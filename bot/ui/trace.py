@@ -53,6 +53,18 @@ def guards_table(turn: Turn) -> str:
     return table("Guards", ("guard", "decision", "kind", "reason", "detail"), rows)
 
 
+def routing_table(turn: Turn) -> str:
+    """Where the question went after the guards: a clinic topic, an FAQ card (how it matched, and the card it
+    beat), or retrieval, and the question type that steers sentence selection."""
+    card = turn.card
+    rows = [("clinic topic", turn.clinic_topic or "–"), ("question type", turn.question_type or "–")]
+    if card is not None and card.card_id:
+        rows += [("FAQ card", f"{card.card_id} ({f'matched by {card.via}' if card.matched else 'not matched'})"),
+                 ("card score", card.score), ("runner-up", f"{card.runner_up or '–'} ({card.runner_up_score:.4f})"),
+                 ("classifier probability", "–" if card.probability is None else card.probability)]
+    return table("Clinic topic, FAQ card and question type", ("step", "value"), rows)
+
+
 def retrieved_table(turn: Turn) -> str:
     rows = [(i, c.chunk_id, c.doc_id, c.section, c.dense, c.dense_rank, c.lexical, c.lexical_rank, c.fused, c.text)
             for i, c in enumerate(turn.retrieved, 1)]
@@ -78,6 +90,6 @@ def timings_table(turn: Turn) -> str:
 
 def trace_html(turn: Turn) -> str:
     """Every part of the trace, in pipeline order."""
-    parts = (summary(turn), guards_table(turn), retrieved_table(turn), evidence_table(turn),
+    parts = (summary(turn), guards_table(turn), routing_table(turn), retrieved_table(turn), evidence_table(turn),
              citations_table(turn), timings_table(turn))
     return "<div class='kap-trace-all'>" + "".join(parts) + "</div>"
