@@ -12,7 +12,6 @@ Reviewed data: bot/data/card_model.npz and card_model_report.json. Pure once loa
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot.clinic_model import text_matrix
+from bot import weights
 from bot.config import DATA_DIR
 from bot.guards.learned import TextFeatures
 
@@ -60,23 +60,16 @@ class CardClassifier:
 
 def save(path: Path, model: CardClassifier) -> None:
     header = {"feature_version": FEATURE_VERSION, "classes": list(model.classes), "bar": model.bar, "meta": model.meta}
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, coef=model.coef.astype(np.float16), intercept=model.intercept.astype(np.float32),
-                        header=np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8))
-    tmp.replace(path)
+    weights.save(path, header, {"coef": model.coef.astype(np.float16), "intercept": model.intercept.astype(np.float32)})
 
 
 def load(path: Path = MODEL_FILE, model_name: str | None = None) -> CardClassifier | None:
     """The fitted classifier, or None when there is none or it was fitted on another embedding model's vectors."""
-    if not path.is_file():
+    if (found := weights.load(path, FEATURE_VERSION, "python -m bot train-cards")) is None:
         return None
-    with np.load(path) as z:
-        header = json.loads(bytes(z["header"]).decode())
-        if header.get("feature_version") != FEATURE_VERSION:
-            raise ValueError(f"{path.name}: feature version {header.get('feature_version')}, expected "
-                             f"{FEATURE_VERSION}; run `python -m bot train-cards`")
-        model = CardClassifier(tuple(header["classes"]), z["coef"].astype(np.float32), z["intercept"],
-                               float(header["bar"]), header["meta"])
+    header, z = found
+    model = CardClassifier(tuple(header["classes"]), z["coef"].astype(np.float32), z["intercept"],
+                           float(header["bar"]), header["meta"])
     if model_name is not None and model.meta.get("model") != model_name:
         return None
     return model

@@ -14,7 +14,6 @@ adds stay as precise, and take as few unrelated questions, as the rule's calibra
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from bot import card_model, yamlfile
+from bot import card_model, weights, yamlfile
 from bot.card_model import NONE
 from bot.cards import load_cards
 from bot.clinic_model import text_matrix
@@ -73,10 +72,7 @@ def load_examples(embed: Callable[[list[str]], np.ndarray], cards_dir: Path = CA
 
 
 def data_hash(cards_dir: Path = CARDS_DIR, calibration: Sequence[Path] = CALIBRATION, dev_dir: Path = DEV_DIR) -> str:
-    digest = hashlib.sha256()
-    for path in sorted((cards_dir / "faq").glob("*.yaml")) + list(calibration) + sorted(dev_dir.glob("*.yaml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return weights.files_hash(sorted((cards_dir / "faq").glob("*.yaml")) + list(calibration) + sorted(dev_dir.glob("*.yaml")))
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:

@@ -12,13 +12,13 @@ example vectors), bot/data/clinic_model_report.json (the figures). Pure once loa
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from bot import weights
 from bot.config import DATA_DIR
 from bot.guards.learned import TextFeatures, hashed, plain_reading
 
@@ -66,25 +66,19 @@ class ClinicModel:
 def save(path: Path, model: ClinicModel) -> None:
     header = {"feature_version": FEATURE_VERSION, "intercept": model.intercept, "bar": model.bar,
               "example_topics": list(model.example_topics), "meta": model.meta}
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, embedding=model.coef_embedding.astype(np.float32), text=model.coef_text.astype(np.float32),
-                        examples=model.example_vectors.astype(np.float32),
-                        header=np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8))
-    tmp.replace(path)
+    weights.save(path, header, {"embedding": model.coef_embedding.astype(np.float32),
+                                "text": model.coef_text.astype(np.float32),
+                                "examples": model.example_vectors.astype(np.float32)})
 
 
 def load(path: Path = MODEL_FILE, model_name: str | None = None) -> ClinicModel | None:
     """The trained model, or None when there is none or it was fitted on another embedding model's vectors
     (its weights would be meaningless): the patterns then work alone."""
-    if not path.is_file():
+    if (found := weights.load(path, FEATURE_VERSION, "python -m bot train-clinic")) is None:
         return None
-    with np.load(path) as z:
-        header = json.loads(bytes(z["header"]).decode())
-        if header.get("feature_version") != FEATURE_VERSION:
-            raise ValueError(f"{path.name}: feature version {header.get('feature_version')}, expected "
-                             f"{FEATURE_VERSION}; run `python -m bot train-clinic`")
-        model = ClinicModel(z["embedding"], z["text"], float(header["intercept"]), float(header["bar"]),
-                            z["examples"], tuple(header["example_topics"]), header["meta"])
+    header, z = found
+    model = ClinicModel(z["embedding"], z["text"], float(header["intercept"]), float(header["bar"]),
+                        z["examples"], tuple(header["example_topics"]), header["meta"])
     if model_name is not None and model.meta.get("model") != model_name:
         return None
     return model

@@ -15,7 +15,6 @@ is then fitted on every batch. Deterministic.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from bot import clinic_model, yamlfile
+from bot import clinic_model, weights, yamlfile
 from bot.clinic_topics import load_topics, recognise
 from bot.config import DATA_DIR, ROOT
 from bot.guards.learned import TextFeatures
@@ -65,10 +64,7 @@ def load_questions(guard_dir: Path = GUARD_DIR, dev_dir: Path = DEV_DIR) -> list
 
 
 def data_hash(guard_dir: Path = GUARD_DIR, dev_dir: Path = DEV_DIR) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(guard_dir.glob("*.jsonl")) + sorted(dev_dir.glob("*.yaml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return weights.files_hash(sorted(guard_dir.glob("*.jsonl")) + sorted(dev_dir.glob("*.yaml")))
 
 
 def fit(x: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:

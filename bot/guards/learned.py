@@ -16,7 +16,6 @@ what a lexicon found. Pure once loaded: a dot product per detector, well under a
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -24,6 +23,7 @@ from typing import Mapping
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from bot import weights
 from bot.config import DATA_DIR
 from bot.guards.normalise import matching_forms
 
@@ -121,24 +121,17 @@ def save(path: Path, features: TextFeatures, detectors: Mapping[str, Detector], 
         arrays[f"{name}.embedding"] = d.coef_embedding.astype(np.float32)
         arrays[f"{name}.text"] = d.coef_text.astype(np.float32)
         header["detectors"][name] = {"intercept": d.intercept, "thresholds": dict(d.thresholds)}
-    arrays["header"] = np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(path)
+    weights.save(path, header, arrays)
 
 
 def load(path: Path = MODEL_FILE, model_name: str | None = None) -> Detectors | None:
     """The trained detectors, or None when none were trained or they were trained on another embedding model
     than `model_name` (their weights would be meaningless): the lexicons then work alone."""
-    if not path.is_file():
+    if (found := weights.load(path, FEATURE_VERSION, "python -m bot train-guards")) is None:
         return None
-    with np.load(path) as z:
-        header = json.loads(bytes(z["header"]).decode())
-        if header.get("feature_version") != FEATURE_VERSION:
-            raise ValueError(f"{path.name}: feature version {header.get('feature_version')}, expected "
-                             f"{FEATURE_VERSION}; run `python -m bot train-guards`")
-        detectors = {name: Detector(name, z[f"{name}.embedding"], z[f"{name}.text"], float(h["intercept"]),
-                                    dict(h["thresholds"])) for name, h in header["detectors"].items()}
+    header, z = found
+    detectors = {name: Detector(name, z[f"{name}.embedding"], z[f"{name}.text"], float(h["intercept"]),
+                                dict(h["thresholds"])) for name, h in header["detectors"].items()}
     if model_name is not None and header["meta"].get("model") != model_name:
         return None
     features = {k: tuple(v) if isinstance(v, list) else v for k, v in header["features"].items()}

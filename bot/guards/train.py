@@ -8,7 +8,6 @@ model is then fitted on every batch. Reproducible: no randomness (deterministic 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
 from bot.config import DATA_DIR
+from bot import weights
 from bot.guards import learned
 
 TRAINING_DIR = DATA_DIR / "guard_training"
@@ -63,10 +63,7 @@ def load_examples(directory: Path = TRAINING_DIR) -> list[Example]:
 
 
 def data_hash(directory: Path = TRAINING_DIR) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.jsonl")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return weights.files_hash(sorted(directory.glob("*.jsonl")))
 
 
 def features(texts: Sequence[str], vectors: np.ndarray, text_features: learned.TextFeatures,
