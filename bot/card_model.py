@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from bot.clinic_model import text_matrix
 from bot import weights
 from bot.config import DATA_DIR
-from bot.guards.learned import TextFeatures
+from bot.guards.learned import TextFeatures, text_matrix
 
 MODEL_FILE = DATA_DIR / "card_model.npz"
 FEATURE_VERSION = 1

@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from bot import card_model, weights, yamlfile
 from bot.card_model import NONE
 from bot.cards import load_cards
-from bot.clinic_model import text_matrix
+from bot.guards.learned import text_matrix
 from bot.config import ROOT
 
 CARDS_DIR = ROOT / "corpus"

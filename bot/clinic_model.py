@@ -20,18 +20,11 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot import weights
 from bot.config import DATA_DIR
-from bot.guards.learned import TextFeatures, hashed, plain_reading
+from bot.guards.learned import TextFeatures, text_matrix
 
 MODEL_FILE = DATA_DIR / "clinic_model.npz"
 FEATURE_VERSION = 1
 NEAREST_TOPIC = 0.55  # cosine to the closest labelled clinic question for its topic to be borrowed
-
-
-def text_matrix(texts: list[str], vectorizers: tuple[HashingVectorizer, ...]):
-    """Hashed character and word n-grams of the plain readings, each block L2-normalised."""
-    from scipy import sparse
-
-    return sparse.hstack(hashed([plain_reading(t) for t in texts], vectorizers), format="csr")
 
 
 @dataclass(frozen=True)

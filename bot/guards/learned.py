@@ -64,6 +64,14 @@ class TextFeatures:
         return sparse.hstack([*blocks, sparse.csr_matrix(np.atleast_2d(flags) * self.flags_weight)], format="csr")
 
 
+def text_matrix(texts: list[str], vectorizers: tuple[HashingVectorizer, ...]):
+    """Hashed character and word n-grams of the plain readings, each block L2-normalised, side by side (the
+    clinic recogniser and the card classifier; the detectors add the lexical flags, `TextFeatures.transform`)."""
+    from scipy import sparse
+
+    return sparse.hstack(hashed([plain_reading(t) for t in texts], vectorizers), format="csr")
+
+
 def hashed(texts: list[str], vectorizers: tuple[HashingVectorizer, ...]) -> list:
     """Each vectorizer's sparse rows. scikit-learn's argument and finiteness checks cost more than the hashing
     of one short message (about 0.7 ms of a guard's 1.5 ms); the vectorizers are ours and the text is a string."""
