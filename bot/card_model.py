@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot import weights
 from bot.config import DATA_DIR
-from bot.guards.learned import TextFeatures, text_matrix
+from bot.guards.learned import TextFeatures, question_ngrams
 
 MODEL_FILE = DATA_DIR / "card_model.npz"
 FEATURE_VERSION = 1
@@ -36,13 +35,9 @@ class CardClassifier:
     bar: float  # probability at or above which its card is taken
     meta: dict = field(default_factory=dict)
     features: TextFeatures = FEATURES
-    _vectorizers: tuple[HashingVectorizer, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_vectorizers", self.features.vectorizers())
 
     def probabilities(self, text: str, vec: np.ndarray) -> np.ndarray:
-        row = text_matrix([text], self._vectorizers)
+        row = question_ngrams(text, self.features)
         dim = len(vec)
         z = self.intercept + self.coef[:, :dim] @ vec + self.coef[:, dim + row.indices] @ row.data
         z = np.exp(z - z.max())

@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from bot import card_model, weights, yamlfile
 from bot.card_model import NONE
 from bot.cards import load_cards
-from bot.guards.learned import text_matrix
+from bot.guards.learned import text_matrix, vectorizers_for
 from bot.config import ROOT
 
 CARDS_DIR = ROOT / "corpus"
@@ -135,7 +135,7 @@ def run(embedder, model_file: Path = card_model.MODEL_FILE, report_file: Path = 
     progress(f"card training: {len(examples)} questions, {len(scored)} sets left out in turn; embedding ...")
     vectors = embed([e.text for e in examples])
     x = sparse.hstack([sparse.csr_matrix(vectors), text_matrix([e.text for e in examples],
-                                                               card_model.FEATURES.vectorizers())], format="csr")
+                                                               vectorizers_for(card_model.FEATURES))], format="csr")
     y = np.array([e.label for e in examples])
     top, predicted = np.zeros(len(y)), np.array([NONE] * len(y), dtype=object)
     for g in scored:

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot import weights
 from bot.config import DATA_DIR
-from bot.guards.learned import TextFeatures, text_matrix
+from bot.guards.learned import TextFeatures, question_ngrams
 
 MODEL_FILE = DATA_DIR / "clinic_model.npz"
 FEATURE_VERSION = 1
@@ -36,14 +35,10 @@ class ClinicModel:
     example_vectors: np.ndarray  # (n, dimension), unit length: labelled clinic questions of the training data
     example_topics: tuple[str, ...]  # the topic name of each
     meta: dict = field(default_factory=dict)
-    features: TextFeatures = TextFeatures()
-    _vectorizers: tuple[HashingVectorizer, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_vectorizers", self.features.vectorizers())
+    features: TextFeatures = TextFeatures()  # the detectors' own: the question is hashed once for both
 
     def probability(self, text: str, vec: np.ndarray) -> float:
-        row = text_matrix([text], self._vectorizers)
+        row = question_ngrams(text, self.features)
         z = self.intercept + float(self.coef_embedding @ vec) + float(self.coef_text[row.indices] @ row.data)
         return round(float(1.0 / (1.0 + np.exp(-z))), 4)
 

@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from bot import clinic_model, weights, yamlfile
 from bot.clinic_topics import load_topics, recognise
 from bot.config import DATA_DIR, ROOT
-from bot.guards.learned import TextFeatures, text_matrix
+from bot.guards.learned import TextFeatures, text_matrix, vectorizers_for
 
 GUARD_DIR = DATA_DIR / "guard_training"
 DEV_DIR = ROOT / "evals" / "dev"
@@ -103,7 +103,7 @@ def run(embedder, model_file: Path = clinic_model.MODEL_FILE, report_file: Path 
     vectors = np.asarray(embedder.embed_batch([q.text for q in questions]), dtype=np.float32)
     features = TextFeatures()
     x = sparse.hstack([sparse.csr_matrix(vectors), text_matrix([q.text for q in questions],
-                                                                              features.vectorizers())], format="csr")
+                                                                              vectorizers_for(features))], format="csr")
     y = np.array([q.clinic for q in questions])
     topics = load_topics()
     pattern = np.array([recognise(q.text, topics) is not None for q in questions])

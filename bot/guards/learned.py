@@ -16,7 +16,8 @@ what a lexicon found. Pure once loaded: a dot product per detector, well under a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
@@ -55,13 +56,28 @@ class TextFeatures:
                 HashingVectorizer(analyzer="word", ngram_range=tuple(self.word_range),
                                   token_pattern=r"(?u)\b\w+\b", **common))
 
-    def transform(self, texts: list[str], flags: np.ndarray, vectorizers: tuple[HashingVectorizer, ...] | None = None):
+    def transform(self, texts: list[str], flags: np.ndarray):
         """(len(texts), 2 * n_features + len(FLAGS)) sparse matrix: character block, word block, lexical flags."""
+        return self.with_flags(text_matrix(list(texts), vectorizers_for(self)), flags)
+
+    def with_flags(self, ngrams, flags: np.ndarray):
+        """The n-gram rows with the lexical flags appended, scaled."""
         from scipy import sparse
 
-        plain = [plain_reading(t) for t in texts]
-        blocks = hashed(plain, vectorizers or self.vectorizers())
-        return sparse.hstack([*blocks, sparse.csr_matrix(np.atleast_2d(flags) * self.flags_weight)], format="csr")
+        return sparse.hstack([ngrams, sparse.csr_matrix(np.atleast_2d(flags) * self.flags_weight)], format="csr")
+
+
+@lru_cache(maxsize=8)
+def vectorizers_for(features: TextFeatures) -> tuple[HashingVectorizer, HashingVectorizer]:
+    return features.vectorizers()
+
+
+@lru_cache(maxsize=16)
+def question_ngrams(text: str, features: TextFeatures):
+    """One question's hashed n-grams (character block, word block), once per question: the crisis and advice
+    detectors and the clinic recogniser read the same features of the same question. Kept for the few
+    questions in flight only."""
+    return text_matrix([text], vectorizers_for(features))
 
 
 def text_matrix(texts: list[str], vectorizers: tuple[HashingVectorizer, ...]):
@@ -108,14 +124,10 @@ class Detectors:
     features: TextFeatures
     detectors: Mapping[str, Detector]  # "crisis", "advice"
     meta: Mapping[str, object]  # data hash, batches, training figures
-    _vectorizers: tuple[HashingVectorizer, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_vectorizers", self.features.vectorizers())
 
     def scores(self, text: str, vec: np.ndarray, flags: np.ndarray) -> dict[str, float]:
         """Probability from every detector; the n-grams are hashed once and shared. `flags`: lexical_flags."""
-        row = self.features.transform([text], flags, self._vectorizers)
+        row = self.features.with_flags(question_ngrams(text, self.features), flags)
         return {name: round(d.probability(row.indices, row.data, vec), 4) for name, d in self.detectors.items()}
 
     def __getitem__(self, name: str) -> Detector:
