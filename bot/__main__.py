@@ -1,4 +1,4 @@
-"""Command line: `python -m bot index|ask|batch|train-guards`. Errors become plain messages here, at the edge."""
+"""Command line: `python -m bot index|ask|batch|train-guards|train-clinic|train-cards|train-sentences`. Errors become plain messages here, at the edge."""
 from __future__ import annotations
 
 import argparse
@@ -26,10 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("train-guards", help="fit the learned crisis and advice detectors on bot/data/guard_training/")
     sub.add_parser("train-clinic", help="fit the learned clinic-topic recogniser (bot/clinic_train.py)")
     sub.add_parser("train-cards", help="fit the FAQ card classifier, the matcher's second chance (bot/card_train.py)")
+    sub.add_parser("train-sentences", help="fit the learned sentence scorer of evidence selection (bot/sentence_train.py)")
     args = parser.parse_args(argv)
     try:
         return {"index": _index, "ask": _ask, "batch": _batch, "train-guards": _train_guards,
-                "train-clinic": _train_clinic, "train-cards": _train_cards}[args.command](args)
+                "train-clinic": _train_clinic, "train-cards": _train_cards,
+                "train-sentences": _train_sentences}[args.command](args)
     except BotError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -96,6 +98,16 @@ def _train_cards(args: argparse.Namespace) -> int:
     lo = report["left_out"]
     print(f"bar {report['bar']:.3f}; sets left out: coverage {lo['coverage']:.1%}, precision {lo['precision']:.1%}, "
           f"false matches {lo['false_matches']:.1%} (the classifier alone, on the questions the similarity rule declines)")
+    return 0
+
+
+def _train_sentences(args: argparse.Namespace) -> int:
+    from bot import sentence_train
+    from bot.embed import MiniLMEmbedder
+    from bot.pipeline import Bot
+
+    report = sentence_train.run(Bot.load(embedder=MiniLMEmbedder(threads=None)))
+    print("\n".join(sentence_train.summary(report)))
     return 0
 
 

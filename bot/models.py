@@ -96,6 +96,7 @@ class Evidence(BaseModel):
     text: str
     score: float
     role: Literal["answer", "balance", "context", "replacement"] = "answer"
+    probability: float | None = None  # the learned sentence scorer's, that it answers the question (bot/sentence_model.py)
 
 
 class CardMatch(BaseModel):
@@ -139,6 +140,7 @@ class Turn(BaseModel):
     card: CardMatch | None = None  # the FAQ card match, when cards were consulted
     question_type: str = ""  # the kind of question recognised for evidence selection ("session_length", …)
     clinic_topic: str = ""  # a topic only the clinic can answer ("costs and payment"), when recognised
+    answer_probability: float | None = None  # the sentence scorer's best, over the retrieved candidates
 
     def contract(self) -> dict[str, Any]:
         """The stable public JSON shape."""

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from bot import card_model, clinic_model, index, store, yamlfile
+from bot import card_model, clinic_model, index, sentence_model, store, yamlfile
 from bot.card_model import CardClassifier
 from bot.clinic_model import ClinicModel
 from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templates
@@ -37,6 +37,7 @@ from bot.models import CardMatch, ScoredChunk, Turn
 from bot.qtype import QuestionTypes
 from bot.retrieve import HybridRetriever, LexicalIndex, Mode
 from bot.select import BalanceRule, Selection, SentenceBank, load_rules as load_balance_rules, select_evidence
+from bot.sentence_model import SentenceModel
 from bot.templates import templates
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class Bot:
     detectors: learned.Detectors | None = None
     clinic_model: ClinicModel | None = None
     card_model: CardClassifier | None = None
+    sentence_model: SentenceModel | None = None
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> "Bot":
@@ -83,7 +85,7 @@ class Bot:
                                   generic=relevance["generic"], topics=relevance["topics"],
                                   logistics=relevance["logistics"],
                                   never_quoted=f'(?:{relevance["not_standalone"]})|(?:{relevance["source_notes"]})',
-                                  blocked=blocked)
+                                  blocked=blocked, about_source=relevance["about_a_source"])
         matcher = CardMatcher.build(data.cards, data.card_vectors, data.card_owner, settings.card_threshold,
                                     settings.card_margin, settings.card_lexical_weight)
         texts = templates(settings.clinic)
@@ -92,7 +94,7 @@ class Bot:
         return cls(settings, embedder, data, retriever, bank, rules, balance_rules, max_balance, texts,
                    exemplar_vectors(rules, embedder), matcher, topics, QuestionTypes.load(embedder),
                    learned.load(model_name=embedder.name), clinic_model.load(model_name=embedder.name),
-                   card_model.load(model_name=embedder.name))
+                   card_model.load(model_name=embedder.name), sentence_model.load(model_name=embedder.name))
 
     @property
     def docs(self):  # document id -> DocMeta
@@ -156,6 +158,7 @@ class Bot:
             turn.retrieved, selection = self._evidence(decision.question, query_vec, turn, clinic_only=topic is not None)
             if joined:
                 selection = self._read_as_follow_up(decision.question, joined, turn) or selection
+        turn.answer_probability = selection.best_probability
         with _timed(turn, "compose"):
             draft = self._draft(decision.kind, decision.message, selection, decision.question, topic)
         with _timed(turn, "output_guard"):
@@ -219,7 +222,8 @@ class Bot:
     def _evidence(self, question: str, query_vec: np.ndarray, turn: Turn,
                   clinic_only: bool = False) -> tuple[list[ScoredChunk], Selection]:
         """Retrieved chunks and the evidence selected from them; `clinic_only`: only the clinic's own
-        statements may answer (a question about its prices, booking, sessions…)."""
+        statements may answer (a question about its prices, booking, sessions…): written for exactly these
+        questions, they are not the learned sentence scorer's to reorder (it never saw them)."""
         with _timed(turn, "retrieve"):
             retrieved = self.retriever.retrieve_scored(question, query_vec)
             if clinic_only:
@@ -229,7 +233,8 @@ class Bot:
             hints = {} if clinic_only else self.matcher.hints(question, query_vec, self.data.card_sentences)
             return retrieved, select_evidence(question, query_vec, retrieved, self.bank, self.balance_rules,
                                               self.max_balance, self.settings.min_sentence, self.settings.max_sentences,
-                                              self.question_types.pattern(turn.question_type), hints, clinic_only)
+                                              self.question_types.pattern(turn.question_type), hints, clinic_only,
+                                              None if clinic_only else self.sentence_model)
 
     def _draft(self, kind: str | None, message: str, selection: Selection, question: str,
                topic: ClinicTopic | None) -> Draft:

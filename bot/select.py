@@ -5,7 +5,9 @@ index time), returns evidence. No model, no database.
 """
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import numpy as np
 from bot import yamlfile
 from bot.models import Evidence, ScoredChunk, Sentence
 from bot.retrieve import tokenize
+from bot.sentence_model import Candidate, SentenceModel, candidate
 
 MIN_SENTENCE_WORDS = 6
 REDUNDANT_COSINE = 0.85  # a sentence this close to one already chosen adds nothing
@@ -22,6 +25,7 @@ RELATIVE_CUTOFF = 0.1  # stop once a sentence is this much less relevant than th
 MAX_PER_DOCUMENT = 2
 CHUNK_BONUS = 0.05  # weight of the chunk's fused retrieval rank in a sentence's score
 ALTERNATES = 6
+HINT_RANK = 99  # the chunk rank a card-hint sentence that no retrieved chunk holds is given
 RETRIEVED_BONUS = 0.1  # a qualifier the retriever also found is preferred: it is on the question's topic
 MIN_BALANCE = 0.35  # a qualifier less related than this to the question and claim is left out
 LEXICAL_WEIGHT = 0.15  # weight of the share of the question's salient terms a sentence contains
@@ -49,12 +53,14 @@ class SentenceBank:
     generic: frozenset[str] = frozenset()  # words that name no topic (bot/data/relevance.yaml)
     topics: frozenset[str] = frozenset()  # topics the corpus may not cover (bot/data/relevance.yaml)
     logistics: tuple[re.Pattern[str], ...] = ()  # questions about the clinic's own schedule, prices, staff
+    idf: dict[str, float] = field(default_factory=dict)  # a word's rarity among the corpus sentences
+    about_source: re.Pattern[str] = re.compile(r"(?!)")  # a sentence describing a source (relevance.yaml)
 
     @classmethod
     def build(cls, sentences: list[Sentence], vectors: np.ndarray, clinic_docs: frozenset[str],
               rules: list[BalanceRule], extra_text: list[str] = (), generic: str = "", topics: str = "",
               logistics: list[str] = (), never_quoted: str = r"(?!)",
-              blocked: frozenset[int] = frozenset()) -> "SentenceBank":
+              blocked: frozenset[int] = frozenset(), about_source: str = r"(?!)") -> "SentenceBank":
         """`never_quoted`: sentences that lean on the one before, or notes for staff (relevance.yaml).
         `blocked`: sentences the output guard would drop (an overclaim, a dose, an FDA misstatement): known
         before any question, they never take an answer or balance slot only to be dropped and replaced."""
@@ -71,7 +77,8 @@ class SentenceBank:
         return cls(sentences, vectors, clinic_docs, by_chunk, frozenset(i for ids in by_chunk.values() for i in ids),
                    qualifiers, tokens, vocabulary,
                    frozenset(tokenize(generic)) | frozenset(generic.split()), frozenset(tokenize(topics)),
-                   tuple(re.compile(p, re.IGNORECASE) for p in logistics))
+                   tuple(re.compile(p, re.IGNORECASE) for p in logistics), _idf(tokens),
+                   re.compile(about_source, re.IGNORECASE))
 
     def salient_terms(self, question: str) -> list[str]:
         return [t for t in dict.fromkeys(tokenize(question)) if t not in self.generic and len(t) > 1]
@@ -91,10 +98,15 @@ class SentenceBank:
         found = frozenset().union(*(self.tokens[e.sentence_id] for e in items))
         return all(t in found for t in terms)
 
-    def evidence(self, sid: int, score: float, role: str) -> Evidence:
+    def evidence(self, sid: int, score: float, role: str, probability: float | None = None) -> Evidence:
         s = self.sentences[sid]
-        return Evidence(sentence_id=sid, doc_id=s.doc_id, chunk_id=s.chunk_id, text=s.text,
-                        score=round(float(score), 4), role=role)  # type: ignore[arg-type]
+        return Evidence(sentence_id=sid, doc_id=s.doc_id, chunk_id=s.chunk_id, text=s.text, score=round(float(score), 4),
+                        role=role, probability=None if probability is None else round(float(probability), 4))  # type: ignore[arg-type]
+
+
+def _idf(tokens: list[frozenset[str]]) -> dict[str, float]:
+    counts = Counter(t for words in tokens for t in words)
+    return {t: math.log(len(tokens) / (1 + n)) for t, n in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,7 @@ class Selection:
     top_score: float = 0.0  # the best answer sentence's score
     unknown_terms: tuple[str, ...] = ()  # salient question words the corpus never uses
     from_card: bool = False  # the items are a reviewed FAQ card's sentences
+    best_probability: float | None = None  # the learned scorer's best, over every candidate (for the trace)
 
     def relevant(self, min_score: float) -> bool:
         return bool(self.items) and not self.unknown_terms and self.top_score >= min_score
@@ -121,15 +134,17 @@ def load_rules(path: Path) -> tuple[list[BalanceRule], int]:
 def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[ScoredChunk], bank: SentenceBank,
                     rules: list[BalanceRule], max_balance: int, min_sentence: float,
                     max_sentences: int, answers: re.Pattern[str] | None = None,
-                    hints: dict[int, float] | None = None, clinic_statements: bool = False) -> Selection:
+                    hints: dict[int, float] | None = None, clinic_statements: bool = False,
+                    model: SentenceModel | None = None) -> Selection:
     """`answers`: the recognised question type's pattern (bot/qtype.py): when some candidate sentences match
     it and are relevant enough, only those may answer. `hints`: sentence id -> bonus, for the reviewed answers
     of the FAQ cards nearest the question (none of which matched outright): they join the candidates.
-    `clinic_statements`: the retrieved chunks are the clinic's own statements (a question about its practice)."""
+    `clinic_statements`: the retrieved chunks are the clinic's own statements (a question about its practice).
+    `model`: the learned sentence scorer (bot/sentence_model.py), which orders the qualifying sentences."""
     best_dense = max((c.dense for c in retrieved if c.dense is not None), default=0.0)
     terms = bank.salient_terms(question)
-    items = _best_sentences(query_vec, terms, retrieved, bank, min_sentence, max_sentences, answers, hints or {})
-    top_score = items[0].score if items else 0.0
+    items, top_score, best_probability = _best_sentences(query_vec, terms, retrieved, bank, min_sentence,
+                                                         max_sentences, answers, hints or {}, model)
     retrieved_ids = frozenset(c.chunk_id for c in retrieved)
     items += _balance(terms, query_vec, items, bank, rules, max_balance, retrieved_ids)
     pool = np.unique(np.concatenate([bank.qualifiers[r.name] for r in rules])) if rules else np.array([], int)
@@ -138,39 +153,71 @@ def select_evidence(question: str, query_vec: np.ndarray, retrieved: list[Scored
     alternates = [a for a in _ranked(toward_claims, bank, pool, ALTERNATES + len(items), "replacement")
                   if not _redundant(bank, a.sentence_id, [e.sentence_id for e in items])][:ALTERNATES]
     return Selection(items=items, alternates=alternates, best_dense=best_dense, top_score=top_score,
-                     unknown_terms=tuple(bank.unknown_terms(question, terms, clinic_statements)))
+                     unknown_terms=tuple(bank.unknown_terms(question, terms, clinic_statements)),
+                     best_probability=best_probability)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The sentences that may answer: from the retrieved chunks and the nearest cards' hints."""
+
+    ids: list[int]
+    scores: np.ndarray  # the similarity rule's: cosine + chunk and hint bonuses + lexical overlap; -1 off-type
+    features: list[Candidate]  # for the learned scorer (bot/sentence_model.py)
+
+
+def candidates(query_vec: np.ndarray, terms: list[str], retrieved: list[ScoredChunk], bank: SentenceBank,
+               min_sentence: float, answers: re.Pattern[str] | None = None,
+               hints: dict[int, float] | None = None) -> Candidates:
+    top_fused = max((c.fused for c in retrieved), default=1.0) or 1.0
+    found: dict[int, tuple[float, int]] = {}  # sentence id -> (chunk's fused score over the best, chunk rank)
+    for rank, chunk in enumerate(retrieved):
+        for sid in bank.by_chunk.get(chunk.chunk_id, []):
+            found.setdefault(sid, (chunk.fused / top_fused, rank))
+    hints = hints or {}
+    for sid in hints:
+        if sid in bank.quotable:
+            found.setdefault(sid, (0.0, HINT_RANK))
+    ids = list(found)
+    if not ids:
+        return Candidates([], np.zeros(0), [])
+    cosines = bank.vectors[ids] @ query_vec
+    overlap = [len(bank.tokens[i].intersection(terms)) / len(terms) if terms else 0.0 for i in ids]
+    scores = (cosines + CHUNK_BONUS * np.array([found[i][0] for i in ids]) + np.array([hints.get(i, 0.0) for i in ids])
+              + LEXICAL_WEIGHT * np.array(overlap))
+    fits = [bool(answers.search(bank.sentences[i].text)) if answers is not None else None for i in ids]
+    if answers is not None and np.any(np.array(fits) & (scores >= min_sentence)):
+        scores = np.where(fits, scores, -1.0)  # the question's type: sentences that cannot answer it step aside
+    features = [candidate(bank.tokens[i], bank.sentences[i].text, float(cosines[n]), found[i][0], found[i][1],
+                          hints.get(i, 0.0), fits[n], bank.sentences[i].doc_id in bank.clinic_docs, bank.about_source)
+                for n, i in enumerate(ids)]
+    return Candidates(ids, scores, features)
 
 
 def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[ScoredChunk], bank: SentenceBank,
                     min_sentence: float, max_sentences: int, answers: re.Pattern[str] | None = None,
-                    hints: dict[int, float] | None = None) -> list[Evidence]:
-    top_fused = max((c.fused for c in retrieved), default=1.0) or 1.0
-    candidates: dict[int, float] = {}
-    for chunk in retrieved:
-        for sid in bank.by_chunk.get(chunk.chunk_id, []):
-            candidates.setdefault(sid, CHUNK_BONUS * chunk.fused / top_fused)
-    for sid, extra in (hints or {}).items():
-        if sid in bank.quotable:
-            candidates[sid] = candidates.get(sid, 0.0) + extra
-    ids, bonus = list(candidates), list(candidates.values())
+                    hints: dict[int, float] | None = None,
+                    model: SentenceModel | None = None) -> tuple[list[Evidence], float, float | None]:
+    """(the chosen answer sentences, the rule's best score, the model's best probability). The rule's score
+    decides which sentences qualify;
+    the learned model, when there is one, decides their order and whether a second one answers, and may let in
+    one it is confident answers."""
+    pool = candidates(query_vec, terms, retrieved, bank, min_sentence, answers, hints)
+    ids, scores = pool.ids, pool.scores
     if not ids:
-        return []
-    cosines = bank.vectors[ids] @ query_vec
-    overlap = [len(bank.tokens[i].intersection(terms)) / len(terms) if terms else 0.0 for i in ids]
-    scores = cosines + np.array(bonus) + LEXICAL_WEIGHT * np.array(overlap)
-    if answers is not None:  # the question's type: sentences that cannot answer it step aside, if others can
-        fits = np.array([bool(answers.search(bank.sentences[i].text)) for i in ids])
-        if np.any(fits & (scores >= min_sentence)):
-            scores = np.where(fits, scores, -1.0)
+        return [], 0.0, None
+    probs = None if model is None else model.probabilities(terms, pool.features, bank.idf)
+    rank = scores if probs is None else probs
     chosen: list[int] = []
     per_doc: dict[str, int] = {}
-    for i in np.argsort(-scores):
+    for i in np.argsort(-rank, kind="stable"):
         sid = ids[i]
         if len(chosen) == max_sentences:
             break
-        if scores[i] < min_sentence:
+        if scores[i] < min_sentence and (model is None or rank[i] < model.qualify):
             continue
-        if chosen and scores[i] < scores[chosen[0]] - RELATIVE_CUTOFF:
+        if chosen and (rank[i] < rank[chosen[0]] - RELATIVE_CUTOFF if model is None
+                       else rank[i] < model.second_ratio * rank[chosen[0]]):
             break
         doc = bank.sentences[sid].doc_id
         if sid in (ids[c] for c in chosen) or per_doc.get(doc, 0) >= MAX_PER_DOCUMENT:
@@ -179,7 +226,9 @@ def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[Sco
             continue
         chosen.append(int(i))
         per_doc[doc] = per_doc.get(doc, 0) + 1
-    return [bank.evidence(ids[i], scores[i], "answer") for i in chosen]
+    best = float(scores.max()) if chosen else 0.0  # the rule's: whether anything relevant was found stays its call
+    return ([bank.evidence(ids[i], scores[i], "answer", None if probs is None else probs[i]) for i in chosen], best,
+            None if probs is None else round(float(probs.max()), 4))
 
 
 def _balance(terms: list[str], query_vec: np.ndarray, items: list[Evidence], bank: SentenceBank,

@@ -16,6 +16,10 @@ from bot.embed import Embedder, offline_environment
 from bot.errors import IndexMissing
 
 COSINE = {"hnsw:space": "cosine"}
+# The corpus is a few hundred chunks: a search list longer than the collection makes the approximate (HNSW)
+# search exact, so a question retrieves the same chunks in every process (with the default, about 1 question
+# in 100 got a different dense top-k from one process to the next).
+HNSW = {"hnsw": {"space": "cosine", "ef_construction": 512, "ef_search": 512}}
 
 
 class LangChainEmbeddings(Embeddings):

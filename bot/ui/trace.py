@@ -57,7 +57,8 @@ def routing_table(turn: Turn) -> str:
     """Where the question went after the guards: a clinic topic, an FAQ card (how it matched, and the card it
     beat), or retrieval, and the question type that steers sentence selection."""
     card = turn.card
-    rows = [("clinic topic", turn.clinic_topic or "–"), ("question type", turn.question_type or "–")]
+    rows = [("clinic topic", turn.clinic_topic or "–"), ("question type", turn.question_type or "–"),
+            ("sentence scorer's best probability", "–" if turn.answer_probability is None else turn.answer_probability)]
     if card is not None and card.card_id:
         rows += [("FAQ card", f"{card.card_id} ({f'matched by {card.via}' if card.matched else 'not matched'})"),
                  ("card score", card.score), ("runner-up", f"{card.runner_up or '–'} ({card.runner_up_score:.4f})"),
@@ -73,8 +74,9 @@ def retrieved_table(turn: Turn) -> str:
 
 
 def evidence_table(turn: Turn) -> str:
-    rows = [(e.sentence_id, e.role, e.score, e.doc_id, e.chunk_id, e.text) for e in turn.evidence]
-    return table("Selected sentences", ("sentence", "role", "score", "document", "chunk", "text"), rows)
+    rows = [(e.sentence_id, e.role, e.score, "–" if e.probability is None else e.probability, e.doc_id, e.chunk_id, e.text)
+            for e in turn.evidence]
+    return table("Selected sentences", ("sentence", "role", "score", "probability", "document", "chunk", "text"), rows)
 
 
 def citations_table(turn: Turn) -> str:
