@@ -1,7 +1,8 @@
 """Select stage: the few most relevant, non-redundant corpus sentences, plus balancing qualifiers.
 
 Pure: takes the question vector, the retrieved chunks and the sentence bank (vectors computed at
-index time), returns evidence. No model, no database.
+index time), returns evidence. No embedding model, no database; the learned sentence scorer, when given, is
+plain arrays (bot/sentence_model.py).
 """
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ class Selection:
     items: list[Evidence]
     alternates: list[Evidence]  # vetted qualifying sentences, best first, for the output guard
     best_dense: float
-    top_score: float = 0.0  # the best answer sentence's score
+    top_score: float = 0.0  # the rule's best score among the qualifying sentences: is anything relevant?
     unknown_terms: tuple[str, ...] = ()  # salient question words the corpus never uses
     from_card: bool = False  # the items are a reviewed FAQ card's sentences
     best_probability: float | None = None  # the learned scorer's best, over every candidate (for the trace)
