@@ -67,6 +67,7 @@ class CaseResult(BaseModel):
     bullets: int | None = None  # quoted answer sentences, for an answered turn
     gold_quotes_n: int = 0  # gold sentences of a case expected to be answered
     direct: bool | None = None  # answers directly: the right kind, and for an answerable case a gold sentence quoted
+    from_card: bool = False  # a reviewed FAQ card answered (bot/match.py), not the retrieval fallback
     failures: list[str] = Field(default_factory=list)
 
     @property

@@ -69,6 +69,7 @@ def answer_figures(results: Sequence[CaseResult]) -> dict[str, Any]:
         "balance_on_topic": m.rate(balance),
         "direct_answers": m.rate(direct),
         "answerable_no_answer": sum(r.kind == "no_answer" for r in answerable) if answerable else None,
+        "card_answers": m.rate([r.from_card for r in answerable]),
     }
 
 

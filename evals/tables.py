@@ -53,6 +53,7 @@ ANSWERS: list[tuple[str, str, str]] = [
     ("mean_bullets", "Answer sentences per answer (mean)", "num"),
     ("balance_on_topic", "Balance lines on the question's topic (gold or related)", "pct"),
     ("answerable_no_answer", "Answerable questions given no_answer", "int"),
+    ("card_answers", "Answerable questions a FAQ card answers", "pct"),
 ]
 
 

@@ -347,3 +347,17 @@ def test_suite_overclaim_patterns_spare_the_vetted_references(suite):
     hits = [(p.name, pat) for p in refs for pat in suite.overclaim_patterns
             if re.search(pat, m.norm(p.read_text(encoding="utf-8")), re.IGNORECASE)]
     assert not hits, hits
+
+
+def test_the_card_share_counts_answerable_cases_a_card_answered():
+    from evals.checks import CaseResult
+    from evals.summary import answer_figures
+
+    def result(cid: str, gold: int, from_card: bool) -> CaseResult:
+        return CaseResult(id=cid, category="references", question="q?", expect_kind=["answered"], kind="answered",
+                          answer="", flags=[], citations=[], latency_ms=1.0, kind_ok=True, gold_quotes_n=gold,
+                          from_card=from_card)
+
+    rs = [result("a", 1, True), result("b", 2, False), result("c", 0, True)]  # c: no gold, not counted
+    assert answer_figures(rs)["card_answers"] == 0.5
+    assert answer_figures([result("c", 0, True)])["card_answers"] is None
