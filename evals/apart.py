@@ -28,8 +28,7 @@ def measure(bot: Any) -> dict[str, Any]:
     lobo = guards.lobo()
     redteam = guards.figures(guards.run_messages(bot, guards.load_messages(guards.REDTEAM)))
     cards = {}
-    for name, paths in (("calibration (tuned on)", card_matching.CALIBRATION),
-                        ("held-apart (never tuned on)", (card_matching.HELD_APART,))):
+    for name, paths in card_matching.REPORTED:
         match_set = card_matching.load_set(*paths)
         found, _ = card_matching.run(bot, match_set)
         cards[name] = card_matching.figures(found, match_set.expected)

@@ -61,10 +61,10 @@ def test_no_card_matching_paraphrase_in_the_cards_or_the_bot_data():
 
     import yaml
 
-    from evals.card_matching import CALIBRATION, HELD_APART
+    from evals.card_matching import CALIBRATION, HELD_APART, HELD_APART_UNRELATED
 
     paraphrases: dict[str, str] = {}
-    for path in (*CALIBRATION, HELD_APART):
+    for path in (*CALIBRATION, HELD_APART, HELD_APART_UNRELATED):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         paraphrases.update({f"{path.stem}-p{n}": p["question"] for n, p in enumerate(raw["paraphrases"])})
         paraphrases.update({f"{path.stem}-u{n}": q for n, q in enumerate(raw["unrelated"])})
