@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot import card_model, weights, yamlfile
 from bot.card_model import NONE
-from bot.cards import load_cards
+from bot.cards import fold_text, load_cards
 from bot.guards.learned import text_matrix, vectorizers_for
 from bot.config import ROOT
 
@@ -45,10 +45,6 @@ class Example:
     group: str
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split())
-
-
 def load_examples(embed: Callable[[list[str]], np.ndarray], cards_dir: Path = CARDS_DIR,
                   calibration: Sequence[Path] = CALIBRATION, dev_dir: Path = DEV_DIR) -> list[Example]:
     """Every example; `embed` (texts -> unit vectors) places a development question with its closest card."""
@@ -58,13 +54,13 @@ def load_examples(embed: Callable[[list[str]], np.ndarray], cards_dir: Path = CA
         raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         out += [Example(p["question"], p["card"], f"cal-{path.stem}") for p in raw["paraphrases"]]
         out += [Example(q, NONE, f"cal-{path.stem}") for q in raw["unrelated"]]
-    answers = {c.id: {_fold(a.text) for a in c.answer} for c in cards}
+    answers = {c.id: {fold_text(a.text) for a in c.answer} for c in cards}
     card_vecs = embed([c.canonical for c in cards])
     for path in sorted(dev_dir.glob("*.yaml")):
         cases = yamlfile.safe_load(path.read_text(encoding="utf-8"))["cases"]
         vecs = embed([c["question"] for c in cases])
         for case, vec in zip(cases, vecs):
-            gold = {_fold(q["text"]) for q in case.get("gold_quotes", [])} if case["expect_kind"] == "answered" else set()
+            gold = {fold_text(q["text"]) for q in case.get("gold_quotes", [])} if case["expect_kind"] == "answered" else set()
             good = [i for i, c in enumerate(cards) if answers[c.id] & gold]
             label = cards[max(good, key=lambda i: float(card_vecs[i] @ vec))].id if good else NONE
             out.append(Example(case["question"], label, f"dev-{path.stem}"))

@@ -199,26 +199,37 @@ def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[Sco
                     min_sentence: float, max_sentences: int, answers: re.Pattern[str] | None = None,
                     hints: dict[int, float] | None = None,
                     model: SentenceModel | None = None) -> tuple[list[Evidence], float, float | None]:
-    """(the chosen answer sentences, the rule's best score, the model's best probability). The rule's score
-    decides which sentences qualify;
-    the learned model, when there is one, decides their order and whether a second one answers, and may let in
-    one it is confident answers."""
+    """(the chosen answer sentences, the rule's best score, the model's best probability)."""
     pool = candidates(query_vec, terms, retrieved, bank, min_sentence, answers, hints)
     ids, scores = pool.ids, pool.scores
     if not ids:
         return [], 0.0, None
-    probs = None if model is None else model.probabilities(terms, pool.features, bank.idf)
-    rank = scores if probs is None else probs
+    if model is None:
+        probs, chosen = None, choose(ids, scores, scores, bank, min_sentence, max_sentences)
+    else:
+        probs = model.probabilities(terms, pool.features, bank.idf)
+        chosen = choose(ids, scores, probs, bank, min_sentence, max_sentences, model.qualify, model.second_ratio)
+    best = float(scores.max()) if chosen else 0.0  # the rule's: whether anything relevant was found stays its call
+    return ([bank.evidence(ids[i], scores[i], "answer", None if probs is None else probs[i]) for i in chosen], best,
+            None if probs is None else round(float(probs.max()), 4))
+
+
+def choose(ids: list[int], scores: np.ndarray, rank: np.ndarray, bank: SentenceBank, min_sentence: float,
+           max_sentences: int, qualify: float | None = None, ratio: float | None = None) -> list[int]:
+    """Positions in `ids` of the sentences to quote, in order of `rank` (the rule's `scores`, or the learned
+    scorer's probabilities). A sentence qualifies when its rule score reaches `min_sentence`, or its rank reaches
+    `qualify`; a later one must stay within RELATIVE_CUTOFF of the first's rank (`ratio` None), or reach `ratio`
+    times it; at most MAX_PER_DOCUMENT per document, no near-duplicates. The pipeline and the scorer's training
+    figures (bot/sentence_train.py) both choose here."""
     chosen: list[int] = []
     per_doc: dict[str, int] = {}
     for i in np.argsort(-rank, kind="stable"):
         sid = ids[i]
         if len(chosen) == max_sentences:
             break
-        if scores[i] < min_sentence and (model is None or rank[i] < model.qualify):
+        if scores[i] < min_sentence and (qualify is None or rank[i] < qualify):
             continue
-        if chosen and (rank[i] < rank[chosen[0]] - RELATIVE_CUTOFF if model is None
-                       else rank[i] < model.second_ratio * rank[chosen[0]]):
+        if chosen and (rank[i] < rank[chosen[0]] - RELATIVE_CUTOFF if ratio is None else rank[i] < ratio * rank[chosen[0]]):
             break
         doc = bank.sentences[sid].doc_id
         if sid in (ids[c] for c in chosen) or per_doc.get(doc, 0) >= MAX_PER_DOCUMENT:
@@ -227,9 +238,7 @@ def _best_sentences(query_vec: np.ndarray, terms: list[str], retrieved: list[Sco
             continue
         chosen.append(int(i))
         per_doc[doc] = per_doc.get(doc, 0) + 1
-    best = float(scores.max()) if chosen else 0.0  # the rule's: whether anything relevant was found stays its call
-    return ([bank.evidence(ids[i], scores[i], "answer", None if probs is None else probs[i]) for i in chosen], best,
-            None if probs is None else round(float(probs.max()), 4))
+    return chosen
 
 
 def _balance(terms: list[str], query_vec: np.ndarray, items: list[Evidence], bank: SentenceBank,

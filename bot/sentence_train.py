@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 
 from bot import sentence_model, yamlfile
 from bot.card_train import CALIBRATION
-from bot.cards import load_cards
+from bot.cards import fold_text, load_cards
 from bot.config import ROOT
 from bot.sentence_model import Candidate, SentenceModel, numeric_features, pair_features
 
@@ -50,14 +50,10 @@ class Question:
     group: str  # "cards", "cal-<file>" or "dev-<file>"
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split())
-
-
 def load_questions(cards_dir: Path = CARDS_DIR, calibration: Sequence[Path] = CALIBRATION,
                    dev_dir: Path = DEV_DIR, suite: Path | None = SUITE) -> list[Question]:
     cards = {c.id: c for c in load_cards(cards_dir)}
-    answers = {cid: frozenset(_fold(a.text) for a in c.answer) for cid, c in cards.items()}
+    answers = {cid: frozenset(fold_text(a.text) for a in c.answer) for cid, c in cards.items()}
     out = [Question(q, answers[cid], "cards") for cid, c in cards.items() for q in c.questions]
     for path in calibration:
         raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
@@ -66,7 +62,7 @@ def load_questions(cards_dir: Path = CARDS_DIR, calibration: Sequence[Path] = CA
         out += [Question(q, frozenset(), f"cal-{path.stem}") for q in raw["unrelated"]]
     for path in sorted(dev_dir.glob("*.yaml")) + ([suite] if suite else []):
         for case in yamlfile.safe_load(path.read_text(encoding="utf-8"))["cases"]:
-            gold = frozenset(_fold(q["text"]) for q in case.get("gold_quotes", []))
+            gold = frozenset(fold_text(q["text"]) for q in case.get("gold_quotes", []))
             if case.get("category") in SUITE_SKIPPED or not isinstance(case["question"], str):
                 continue
             if case["expect_kind"] == "answered" and gold or case["expect_kind"] == "no_answer" and not case.get("clinic_topic"):
@@ -90,12 +86,12 @@ class Pool:
     features: list[Candidate]
     scores: np.ndarray  # the similarity rule's
     gold: np.ndarray  # per candidate
-    redundant: list[set[int]]  # per candidate, the candidates it would repeat (bot/select.py _redundant)
+    ids: list[int]  # per candidate, its sentence id
 
 
 def gather(bot, questions: Sequence[Question], progress: Callable[[str], None] = print) -> list[Pool]:
     """Each question through the bot's own retrieval, card hints and question type (no model of this module)."""
-    from bot.select import _redundant, candidates
+    from bot.select import candidates
 
     bank, settings = bot.bank, bot.settings
     out = []
@@ -108,10 +104,8 @@ def gather(bot, questions: Sequence[Question], progress: Callable[[str], None] =
         hints = bot.matcher.hints(q.text, vec, bot.data.card_sentences)
         pattern = bot.question_types.pattern(bot.question_types.recognise(vec))
         pool = candidates(vec, terms, retrieved, bank, settings.min_sentence, pattern, hints)
-        gold = np.array([_fold(bank.sentences[i].text) in q.gold for i in pool.ids], dtype=bool)
-        redundant = [{j for j, other in enumerate(pool.ids) if j != k and _redundant(bank, sid, [other])}
-                     for k, sid in enumerate(pool.ids)]
-        out.append(Pool(terms, pool.features, pool.scores, gold, redundant))
+        gold = np.array([fold_text(bank.sentences[i].text) in q.gold for i in pool.ids], dtype=bool)
+        out.append(Pool(terms, pool.features, pool.scores, gold, pool.ids))
     return out
 
 
@@ -125,40 +119,19 @@ def fit(x: sparse.csr_matrix, y: np.ndarray) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=5000, solver="lbfgs").fit(x, y)
 
 
-def chosen(pool: Pool, rank: np.ndarray, min_sentence: float, ratio: float | None, qualify: float = 2.0,
-           max_sentences: int = 2) -> list[int]:
-    """The answer sentences the selection stage would quote (bot/select.py), by the rule (`ratio` None: the
-    rule's own relative cutoff) or by the model's probabilities `rank`; per-document limits aside.
+def figures(pools: Sequence[Pool], ranks: Sequence[np.ndarray], bank, settings, ratio: float | None = None,
+            qualify: float | None = None) -> dict:
+    """The sentences the selection stage would quote (bot/select.py `choose`), ordered by `ranks` (the rule's
+    scores, with `ratio` and `qualify` None, or the model's probabilities), on the answerable questions with a
+    gold sentence among the candidates: first sentence gold, any gold quoted, the share of quoted sentences that
+    are gold, sentences per answer."""
+    from bot.select import choose
 
-    >>> p = Pool([], [], np.array([0.5, 0.4, 0.2]), np.array([False, True, False]), [set(), set(), set()])
-    >>> chosen(p, np.array([0.1, 0.8, 0.9]), 0.3, 0.5), chosen(p, np.array([0.1, 0.8, 0.9]), 0.3, 0.5, qualify=0.85)
-    ([1], [2, 1])
-    """
-    from bot.select import RELATIVE_CUTOFF
-
-    out: list[int] = []
-    for i in np.argsort(-rank, kind="stable"):
-        if len(out) == max_sentences:
-            break
-        if pool.scores[i] < min_sentence and rank[i] < qualify:
-            continue
-        if out and (rank[i] < rank[out[0]] - RELATIVE_CUTOFF if ratio is None else rank[i] < ratio * rank[out[0]]):
-            break
-        if any(j in pool.redundant[i] for j in out):
-            continue
-        out.append(int(i))
-    return out
-
-
-def figures(pools: Sequence[Pool], ranks: Sequence[np.ndarray], min_sentence: float, ratio: float | None,
-            qualify: float = 2.0) -> dict:
-    """On answerable questions with a gold sentence among the candidates: first sentence gold, any gold quoted,
-    the share of quoted sentences that are gold, sentences per answer."""
     first = anyg = quoted = good = n = 0
     for pool, rank in zip(pools, ranks):
         if not pool.gold.any():
             continue
-        pick = chosen(pool, rank, min_sentence, ratio, qualify)
+        pick = choose(pool.ids, pool.scores, rank, bank, settings.min_sentence, settings.max_sentences, qualify, ratio)
         n += 1
         first += bool(pick) and bool(pool.gold[pick[0]])
         anyg += bool(pool.gold[pick].any()) if pick else 0
@@ -178,9 +151,9 @@ def run(bot, model_file: Path = sentence_model.MODEL_FILE, report_file: Path = R
         raise ValueError("sentence training: need at least 2 development batches to leave one out")
     progress(f"sentence training: {len(questions)} questions, {len(dev)} development batches left out in turn")
     pools = gather(bot, questions, progress)
-    idf, min_sentence = bot.bank.idf, bot.settings.min_sentence
+    bank, settings = bot.bank, bot.settings
     has = np.array([bool(p.features) for p in pools])
-    x = matrix(pools, idf)
+    x = matrix(pools, bank.idf)
     y = np.concatenate([p.gold for p in pools if p.features])
     row_group = np.concatenate([[g] * len(p.features) for g, p in zip(groups, pools) if p.features])
     left_out: dict[str, list] = {"pools": [], "ranks": []}
@@ -189,15 +162,15 @@ def run(bot, model_file: Path = sentence_model.MODEL_FILE, report_file: Path = R
         model = fit(x[row_group != g], y[row_group != g])
         for i in np.flatnonzero((groups == g) & has):
             left_out["pools"].append(pools[i])
-            left_out["ranks"].append(model.predict_proba(matrix([pools[i]], idf))[:, 1])
+            left_out["ranks"].append(model.predict_proba(matrix([pools[i]], bank.idf))[:, 1])
     lp, lr = left_out["pools"], left_out["ranks"]
-    by_qualify = {str(q): figures(lp, lr, min_sentence, 1.01, q) for q in QUALIFY}
+    by_qualify = {str(q): figures(lp, lr, bank, settings, 1.01, q) for q in QUALIFY}
     qualify = max(QUALIFY, key=lambda q: (by_qualify[str(q)]["first_gold"], q))
-    by_ratio = {str(r): figures(lp, lr, min_sentence, r, qualify) for r in RATIOS}
+    by_ratio = {str(r): figures(lp, lr, bank, settings, r, qualify) for r in RATIOS}
     ratio = max(RATIOS, key=lambda r: (by_ratio[str(r)]["any_gold"] + by_ratio[str(r)]["precision"], r))
     report = {"data_hash": data_hash(cards_dir, calibration, dev_dir, suite), "questions": len(questions), "C": C,
-              "qualify": qualify, "second_ratio": ratio, 
-              "left_out_dev": {"rule": figures(lp, [p.scores for p in lp], min_sentence, None),
+              "qualify": qualify, "second_ratio": ratio,
+              "left_out_dev": {"rule": figures(lp, [p.scores for p in lp], bank, settings),
                                "model": by_ratio[str(ratio)], "by_qualify": by_qualify, "by_ratio": by_ratio}}
     progress("  the final model, on everything ...")
     model = fit(x, y)
