@@ -58,7 +58,7 @@ def fingerprint(settings: Settings, docs: list[corpus.SourceDoc], model_name: st
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "collection": settings.collection,
-        "vector_index": store.HNSW,
+        "vector_index": store.VECTOR_INDEX,
         "chroma": f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else "embedded",
     }
 
@@ -173,7 +173,8 @@ def _write_collection(settings: Settings, target: Path, build_id: str, chunks: l
                       vectors: np.ndarray) -> None:
     chroma = store.client(settings, target / "chroma")
     name = f"{settings.collection}__{build_id.replace('-', '_')}" if settings.chroma_host else settings.collection
-    collection = chroma.create_collection(name=name, configuration=store.HNSW, embedding_function=None)
+    collection = chroma.create_collection(name=name, configuration=store.vector_index(len(chunks)),
+                                         embedding_function=None)
     collection.add(ids=[c.id for c in chunks], embeddings=vectors.tolist(), documents=[c.text for c in chunks],
                    metadatas=[{"doc_id": c.doc_id, "section": c.section} for c in chunks])
     if not settings.chroma_host:

@@ -15,11 +15,17 @@ from bot.config import Settings
 from bot.embed import Embedder, offline_environment
 from bot.errors import IndexMissing
 
-COSINE = {"hnsw:space": "cosine"}
-# The corpus is a few hundred chunks: a search list longer than the collection makes the approximate (HNSW)
-# search exact, so a question retrieves the same chunks in every process (with the default, about 1 question
-# in 100 got a different dense top-k from one process to the next).
-HNSW = {"hnsw": {"space": "cosine", "ef_construction": 512, "ef_search": 512}}
+EXACT_SEARCH = 512  # the shortest search list (Chroma's default is 100)
+VECTOR_INDEX = "hnsw, cosine, search list at least the collection's size"  # in the index's fingerprint
+
+
+def vector_index(vectors: int) -> dict:
+    """Chroma's HNSW settings for a collection of `vectors`: a search list at least as long as the collection
+    makes the approximate search exact, so a question retrieves the same chunks in every process (with the
+    default list, about 1 question in 100 got a different dense top-k from one process to the next). The corpus
+    is a few hundred chunks, so exact costs nothing that shows."""
+    ef = max(EXACT_SEARCH, vectors)
+    return {"hnsw": {"space": "cosine", "ef_construction": ef, "ef_search": ef}}
 
 
 class LangChainEmbeddings(Embeddings):

@@ -65,9 +65,18 @@ def test_serving_refuses_missing_or_empty_collection(mini_settings, tmp_path):
     with pytest.raises(IndexMissing, match="not found"):
         store.open_store(mini_settings, tmp_path / "empty-chroma", "kap_corpus", FakeEmbedder())
     client = store.client(mini_settings, tmp_path / "empty-chroma")
-    client.create_collection("kap_corpus", metadata=store.COSINE, embedding_function=None)
+    client.create_collection("kap_corpus", configuration=store.vector_index(0), embedding_function=None)
     with pytest.raises(IndexMissing, match="empty"):
         store.open_store(mini_settings, tmp_path / "empty-chroma", "kap_corpus", FakeEmbedder())
+
+
+def test_the_vector_search_list_is_never_shorter_than_the_collection(mini_settings):
+    """An exact search: the same chunks for the same question in every process."""
+    built = index.build(mini_settings, FakeEmbedder(), progress=lambda _: None)
+    collection = store.client(mini_settings, built / "chroma").get_collection(mini_settings.collection)
+    hnsw = collection.configuration_json["hnsw"]
+    assert hnsw["space"] == "cosine" and hnsw["ef_search"] >= max(collection.count(), store.EXACT_SEARCH)
+    assert store.vector_index(5000)["hnsw"]["ef_search"] == 5000  # a corpus that grows keeps it exact
 
 
 def test_old_builds_are_pruned(mini_settings):
