@@ -124,13 +124,14 @@ def decode_upload(data: bytes, limit: int = MAX_DOCUMENT_BYTES) -> str:
 
 
 def card_text(card_id: str, topic: str, questions: Sequence[str], answer: Sequence[tuple[str, str]],
-              balance: Sequence[tuple[str, str]], reviewed_by: str, last_reviewed: str) -> str:
-    """A card's YAML, in the layout of the hand-written cards."""
+              balance: Sequence[tuple[str, str]], reviewed_by: str, last_reviewed: str, not_covered: bool = False) -> str:
+    """A card's YAML, in the layout of the hand-written cards. `not_covered`: a not-covered card (bot/cards.py),
+    kept so when it is edited with no answer sentence ticked."""
     data: dict[str, Any] = {
         "id": card_id.strip(), "topic": " ".join(topic.split()),
         "questions": [" ".join(q.split()) for q in questions if q.strip()],
-        "answer": [{"doc": d, "text": t} for d, t in answer],
     }
+    data |= {"not_covered": True} if not_covered and not answer else {"answer": [{"doc": d, "text": t} for d, t in answer]}
     if balance:
         data["balance"] = [{"doc": d, "text": t} for d, t in balance]
     try:  # a date is written as the hand-written cards have it: 2026-11-30, unquoted

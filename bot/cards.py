@@ -1,7 +1,9 @@
 """FAQ answer cards: reviewed answers to the questions patients ask most (corpus/faq/*.yaml, one per topic).
 
 A card lists the ways patients ask one question and the 1–3 corpus sentences that answer it, by document
-and exact text, plus optional balance sentences. Every word shown is still a verbatim, cited corpus
+and exact text, plus optional balance sentences. A **not-covered card** (`not_covered: true`, no answer) lists
+the ways patients ask a question the vetted sources do not answer (ketamine for migraines, drug tests): matched
+like any card, it tells the visitor so plainly, instead of letting retrieval quote loosely related sentences. Every word shown is still a verbatim, cited corpus
 sentence: the index build resolves each card sentence to the corpus sentence it names and refuses a card
 whose sentence has drifted from its document, naming the card and the sentence.
 
@@ -19,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from bot import yamlfile
 from bot.corpus import field_error
@@ -41,7 +43,8 @@ class Card(BaseModel):
     id: str
     topic: str = Field(min_length=1)
     questions: list[str] = Field(min_length=MIN_QUESTIONS)
-    answer: list[CardSentence] = Field(min_length=1, max_length=MAX_ANSWER)
+    not_covered: bool = False  # the vetted sources do not answer these questions: the visitor is told so
+    answer: list[CardSentence] = Field(default_factory=list, max_length=MAX_ANSWER, validate_default=True)
     balance: list[CardSentence] = Field(default_factory=list)
     reviewed_by: str = Field(min_length=1)
     last_reviewed: date | str
@@ -61,6 +64,15 @@ class Card(BaseModel):
         if not all(cleaned):
             raise ValueError("a question is empty")
         return cleaned
+
+    @field_validator("answer", "balance")
+    @classmethod
+    def _answer_or_not_covered(cls, v: list[CardSentence], info: ValidationInfo) -> list[CardSentence]:
+        if info.data.get("not_covered") and v:
+            raise ValueError("a not-covered card has no answer or balance sentences")
+        if info.field_name == "answer" and not info.data.get("not_covered") and not v:
+            raise ValueError("at least 1 sentence (or not_covered: true)")
+        return v
 
     @property
     def canonical(self) -> str:
@@ -111,6 +123,16 @@ def cards_hash(corpus_dir: Path) -> str:
     for path in card_files(corpus_dir):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def template_key(card_id: str) -> str:
+    return f"not_covered:{card_id}"
+
+
+def not_covered_templates(template: str, cards: list[Card]) -> dict[str, str]:
+    """One filled text per not-covered card, keyed by `template_key`: every line a visitor sees is a whole
+    reviewed template, so the evaluation can check it as one."""
+    return {template_key(c.id): template.replace("{topic}", c.topic) for c in cards if c.not_covered}
 
 
 def resolve(cards: list[Card], sentences: list[Sentence]) -> dict[str, dict[str, list[int]]]:

@@ -74,7 +74,8 @@ class CardMatcher:
         matched = score >= self.threshold and score - runner >= self.margin
         return CardMatch(card_id=self.cards[top].id, score=round(score, 4), matched=matched,
                          runner_up=self.cards[second].id if second is not None else None,
-                         runner_up_score=round(runner, 4), via="similarity" if matched else "")
+                         runner_up_score=round(runner, 4), via="similarity" if matched else "",
+                         not_covered=self.cards[top].not_covered)
 
     def second_chance(self, declined: CardMatch, question: str, query_vec: np.ndarray,
                       classifier: CardClassifier | None) -> CardMatch:
@@ -90,7 +91,8 @@ class CardMatcher:
         others = [(float(s), self.cards[i].id) for i, s in enumerate(per_card) if i != index]
         runner_score, runner = max(others, default=(0.0, None))
         return CardMatch(card_id=card_id, score=round(float(per_card[index]), 4), matched=True, runner_up=runner,
-                         runner_up_score=round(runner_score, 4), via="classifier", probability=probability)
+                         runner_up_score=round(runner_score, 4), via="classifier", probability=probability,
+                         not_covered=self.cards[index].not_covered)
 
     def hints(self, question: str, query_vec: np.ndarray, answers: dict[str, dict[str, list[int]]],
               n: int = HINT_CARDS, floor: float = HINT_FLOOR, weight: float = HINT_WEIGHT) -> dict[int, float]:

@@ -109,6 +109,7 @@ class CardMatch(BaseModel):
     matched: bool = False
     via: str = ""  # "similarity" (the calibrated rule) or "classifier" (bot/card_model.py), when matched
     probability: float | None = None  # the card classifier's, when it was asked
+    not_covered: bool = False  # the card is a not-covered card: the sources do not answer its questions
 
 
 class Citation(BaseModel):

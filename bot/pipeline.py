@@ -19,6 +19,7 @@ import numpy as np
 
 from bot import card_model, clinic_model, index, sentence_model, store, yamlfile
 from bot.card_model import CardClassifier
+from bot.cards import not_covered_templates, template_key
 from bot.clinic_model import ClinicModel
 from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templates
 from bot.compose import Draft, draft_answer, render
@@ -91,6 +92,7 @@ class Bot:
         texts = templates(settings.clinic)
         topics = load_topics()
         texts.update(topic_templates(texts["clinic_topic"], topics))
+        texts.update(not_covered_templates(texts["not_covered"], data.cards))
         return cls(settings, embedder, data, retriever, bank, rules, balance_rules, max_balance, texts,
                    exemplar_vectors(rules, embedder), matcher, topics, QuestionTypes.load(embedder),
                    learned.load(model_name=embedder.name), clinic_model.load(model_name=embedder.name),
@@ -217,7 +219,8 @@ class Bot:
         ids = self.data.card_sentences[match.card_id or ""]
         items = [self.bank.evidence(sid, float(self.bank.vectors[sid] @ query_vec), role)
                  for role, part in (("answer", "answer"), ("balance", "balance")) for sid in ids[part]]
-        return Selection(items=items, alternates=[], best_dense=match.score, top_score=match.score, from_card=True)
+        return Selection(items=items, alternates=[], best_dense=match.score, top_score=match.score, from_card=True,
+                         not_covered=template_key(match.card_id or "") if match.not_covered else "")
 
     def _evidence(self, question: str, query_vec: np.ndarray, turn: Turn,
                   clinic_only: bool = False) -> tuple[list[ScoredChunk], Selection]:
@@ -244,6 +247,8 @@ class Bot:
             items = [i.model_copy(update={"role": "context"}) for i in selection.items
                      if i.role == "answer" and (selection.from_card or self.bank.shares_topic(terms, i))] if relevant else []
             return draft_answer("needs_clinician", items[:2], lead=message)
+        if selection.not_covered:
+            return draft_answer("no_answer", [], lead=self.templates[selection.not_covered])
         if not relevant:
             return draft_answer("no_answer", [], lead=self.templates[topic.template_key]) if topic else self._no_answer()
         return draft_answer("answered", selection.items, lead=self.templates["answered_lead"])

@@ -119,6 +119,7 @@ class Selection:
     unknown_terms: tuple[str, ...] = ()  # salient question words the corpus never uses
     from_card: bool = False  # the items are a reviewed FAQ card's sentences
     best_probability: float | None = None  # the learned scorer's best, over every candidate (for the trace)
+    not_covered: str = ""  # the template key of a matched not-covered card: the sources do not answer this
 
     def relevant(self, min_score: float) -> bool:
         return bool(self.items) and not self.unknown_terms and self.top_score >= min_score

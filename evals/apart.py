@@ -31,7 +31,7 @@ def measure(bot: Any) -> dict[str, Any]:
     for name, paths in card_matching.REPORTED:
         match_set = card_matching.load_set(*paths)
         found, _ = card_matching.run(bot, match_set)
-        cards[name] = card_matching.figures(found, match_set.expected)
+        cards[name] = card_matching.figures(found, match_set.expected, card_matching.not_covered_ids(bot))
     return {"detectors": lobo, "redteam": redteam, "cards": cards}
 
 
@@ -53,9 +53,10 @@ def rows(apart: dict[str, Any]) -> list[tuple[str, t.Rows]]:
         [title, t.fmt(lobo_crisis.get(k), "pct"), t.fmt(red.get(k), "pct"), t.fmt(fitted.get(k), "pct")]
         for k, title in CRISIS_ROWS + ADVICE_ROWS]
     stale = " (STALE: the training data changed; run `python -m bot train-guards`)" if lobo["stale"] else ""
-    card_table = ["set", "precision", "coverage", "false matches", "paraphrases", "unrelated"], [
+    card_table = ["set", "precision", "coverage", "false matches", "not-covered matches", "paraphrases", "unrelated"], [
         [name, t.fmt(f["precision"], "pct"), t.fmt(f["coverage"], "pct"), t.fmt(f["false_matches"], "pct"),
-         str(f["paraphrases"]), str(f["unrelated"])] for name, f in apart["cards"].items()]
+         str(f.get("not_covered_matches", 0)), str(f["paraphrases"]), str(f["unrelated"])]
+        for name, f in apart["cards"].items()]
     return [(f"Crisis and advice detection: {lobo['messages']} messages in {len(lobo['batches'])} batches, "
              f"red-team of {red['messages']}{stale}", guard_table),
             ("FAQ card matching (targets: precision ≥ 97%, false matches ≤ 2%)", card_table)]

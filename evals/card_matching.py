@@ -11,7 +11,10 @@ once, it missed the targets, so it joined the calibration pool and a fresh set w
 
 - precision = paraphrases matched to their own card / paraphrases matched to any card;
 - coverage = paraphrases matched to their own card / all paraphrases (the rest fall through to retrieval);
-- false matches = unrelated questions matched to any card / all unrelated questions.
+- false matches = unrelated questions matched to a card that answers / all unrelated questions;
+- not-covered matches = unrelated questions matched to a not-covered card (the visitor is told the sources do not
+  cover that topic: a no_answer, not a wrong answer; reported, not counted as false). A paraphrase of an answering
+  card matched to a not-covered card is a wrong match, counted against precision.
 """
 from __future__ import annotations
 
@@ -56,12 +59,15 @@ def load_set(*paths: Path) -> MatchSet:
     return MatchSet([q for q, _ in pairs], [c for _, c in pairs])
 
 
-def figures(found: Sequence[str | None], expected: Sequence[str | None]) -> dict[str, float | int | None]:
+def figures(found: Sequence[str | None], expected: Sequence[str | None],
+            not_covered: frozenset[str] = frozenset()) -> dict[str, float | int | None]:
     """precision, coverage and false-match rate of the cards found (None: no card answered); a rate with
     nothing to measure it on (a set of unrelated questions only has no coverage) is None.
 
     >>> figures(["a", None, "c", None], ["a", "b", "b", None])
-    {'precision': 0.5, 'coverage': 0.3333, 'false_matches': 0.0, 'paraphrases': 3, 'unrelated': 1}
+    {'precision': 0.5, 'coverage': 0.3333, 'false_matches': 0.0, 'not_covered_matches': 0, 'paraphrases': 3, 'unrelated': 1}
+    >>> figures(["gap", "a"], [None, None], not_covered=frozenset({"gap"}))["false_matches"]
+    0.5
     >>> figures([None, "a"], [None, None])["coverage"] is None
     True
     """
@@ -70,7 +76,8 @@ def figures(found: Sequence[str | None], expected: Sequence[str | None]) -> dict
     matched = [(f, e) for f, e in para if f is not None]
     return {"precision": round(sum(f == e for f, e in matched) / len(matched), 4) if matched else (1.0 if para else None),
             "coverage": round(sum(f == e for f, e in para) / len(para), 4) if para else None,
-            "false_matches": round(sum(f is not None for f in other) / len(other), 4) if other else None,
+            "false_matches": round(sum(f is not None and f not in not_covered for f in other) / len(other), 4) if other else None,
+            "not_covered_matches": sum(f in not_covered for f in other if f is not None),
             "paraphrases": len(para), "unrelated": len(other)}
 
 
@@ -81,6 +88,10 @@ def run(bot, match_set: MatchSet) -> tuple[list[str | None], list]:
     matches = [bot.matcher.second_chance(bot.matcher.match(q, v), q, v, getattr(bot, "card_model", None))
                for q, v in zip(match_set.questions, vectors)]
     return [m.card_id if m.matched else None for m in matches], matches
+
+
+def not_covered_ids(bot) -> frozenset[str]:
+    return frozenset(c.id for c in bot.matcher.cards if c.not_covered)
 
 
 def calibrate(bot, match_set: MatchSet) -> tuple[dict[str, float], dict]:
@@ -96,7 +107,7 @@ def calibrate(bot, match_set: MatchSet) -> tuple[dict[str, float], dict]:
         ids = [matcher.cards[i].id for i in order[:, 0]]
         for margin, threshold in itertools.product(GRID["margin"], GRID["threshold"]):
             ok = (top >= threshold) & (top - second >= margin)
-            fig = figures([i if k else None for i, k in zip(ids, ok)], match_set.expected)
+            fig = figures([i if k else None for i, k in zip(ids, ok)], match_set.expected, not_covered_ids(bot))
             if fig["precision"] >= MIN_PRECISION and fig["false_matches"] <= MAX_FALSE:
                 chosen = {"card_threshold": float(threshold), "card_margin": float(margin), "card_lexical_weight": weight}
                 if best is None or fig["coverage"] > best[0]:
@@ -121,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, paths in REPORTED:
         match_set = load_set(*paths)
         found, _ = run(bot, match_set)
-        print(f"{name}: {figures(found, match_set.expected)}")
+        print(f"{name}: {figures(found, match_set.expected, not_covered_ids(bot))}")
     return 0
 
 

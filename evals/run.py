@@ -71,7 +71,7 @@ def run_case(bot: Any, case: Case, ctx: Context, allowed: str = "") -> CaseResul
         turn, error = Turn(question=str(case.display)), f"bot.answer raised {type(exc).__name__}: {exc}"
     result = judge(case, turn, ctx)
     result.allowed = allowed
-    result.from_card = bool(turn.card and turn.card.matched)
+    result.from_card = bool(turn.card and turn.card.matched and not turn.card.not_covered)
     if error:
         result.failures.insert(0, error)
     if case.gold_sources:

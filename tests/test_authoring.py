@@ -35,6 +35,15 @@ def doc(**meta) -> str:
                                                 "We send you a receipt for your insurer.")
 
 
+def test_a_not_covered_card_edited_in_the_form_stays_not_covered(corpus_dir):
+    text = authoring.card_text("response", "ketamine for migraine", QUESTIONS, (), (), "staff", "2026-11-30",
+                               not_covered=True)
+    loaded = authoring.validate(Draft("card", "faq/response.yaml", text, ABSENT), corpus_dir)
+    assert loaded.not_covered and loaded.answer == [] and "answer" not in text
+    ticked = authoring.card_text("response", "t", QUESTIONS, (SENTENCE,), (), "staff", "2026-11-30", not_covered=True)
+    assert "not_covered" not in ticked  # ticking an answer sentence makes it an answering card
+
+
 def test_a_card_written_by_the_form_is_a_valid_card(corpus_dir):
     text = card()
     loaded = authoring.validate(Draft("card", "faq/response.yaml", text, ABSENT), corpus_dir)
@@ -44,7 +53,7 @@ def test_a_card_written_by_the_form_is_a_valid_card(corpus_dir):
 
 @pytest.mark.parametrize("text, message", [
     (card(questions=QUESTIONS[:3]), "field 'questions': List should have at least 7 items"),
-    (card(answer=()), "field 'answer': List should have at least 1 item"),
+    (card(answer=()), "field 'answer': Value error, at least 1 sentence (or not_covered: true)"),
     (card(answer=[SENTENCE] * 4), "field 'answer': List should have at most 3 items"),
     (card(card_id="Response!"), "field 'id': Value error, lowercase words joined by hyphens"),
     (card(card_id="other"), "field 'id': 'other' must equal the file name 'response'"),

@@ -37,8 +37,46 @@ def test_the_shipped_cards_load_and_each_has_seven_questions_and_one_to_three_an
     from bot.config import ROOT
 
     cards = load_cards(ROOT / "corpus")
-    assert len(cards) >= 50
-    assert all(len(c.questions) >= 7 and 1 <= len(c.answer) <= 3 and c.reviewed_by for c in cards)
+    answering = [c for c in cards if not c.not_covered]
+    assert len(answering) >= 50 and len(cards) > len(answering)
+    assert all(len(c.questions) >= 7 and 1 <= len(c.answer) <= 3 and c.reviewed_by for c in answering)
+    assert all(len(c.questions) >= 7 and not c.answer and not c.balance and c.reviewed_by
+               for c in cards if c.not_covered)
+
+
+NOT_COVERED = """id: {id}
+topic: "ketamine for migraine"
+not_covered: true
+questions: [{questions}]
+{answer}reviewed_by: "Dr. Reviewer"
+last_reviewed: 2026-11-30
+"""
+ANSWER = f"""answer:
+  - doc: fda-ketamine-status
+    text: "{GOOD}"
+"""
+
+
+def test_a_not_covered_card_has_questions_and_no_answer(tmp_path: Path):
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "migraine.yaml").write_text(NOT_COVERED.format(id="migraine", questions=SEVEN, answer=""))
+    [card] = load_cards(tmp_path)
+    assert card.not_covered and card.answer == [] and card.topic == "ketamine for migraine"
+
+
+def test_a_not_covered_card_with_an_answer_is_refused(tmp_path: Path):
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "migraine.yaml").write_text(NOT_COVERED.format(id="migraine", questions=SEVEN, answer=ANSWER))
+    with pytest.raises(CorpusError, match="a not-covered card has no answer"):
+        load_cards(tmp_path)
+
+
+def test_a_card_without_an_answer_is_refused_unless_not_covered(tmp_path: Path):
+    (tmp_path / "faq").mkdir()
+    text = NOT_COVERED.format(id="migraine", questions=SEVEN, answer="").replace("not_covered: true\n", "")
+    (tmp_path / "faq" / "migraine.yaml").write_text(text)
+    with pytest.raises(CorpusError, match="at least 1 sentence \\(or not_covered: true\\)"):
+        load_cards(tmp_path)
 
 
 @pytest.mark.parametrize("card_id, questions, message", [

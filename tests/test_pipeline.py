@@ -157,6 +157,31 @@ def test_a_matched_card_answers_with_its_reviewed_sentences_and_the_trace_shows_
     assert "match" in turn.timings_ms and "retrieve" not in turn.timings_ms
 
 
+def test_a_not_covered_card_tells_the_visitor_the_sources_do_not_cover_its_topic(mini_settings, tmp_path):
+    import shutil
+
+    from tests.conftest import MINI_CORPUS
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(MINI_CORPUS, corpus)
+    questions = ["does ketamine help migraines", "ketamine for migraine", "is ketamine a migraine treatment",
+                 "migraine headaches and ketamine", "can ketamine stop a migraine", "ketamine migraine research",
+                 "do migraine patients get ketamine"]
+    (corpus / "faq" / "not-covered-migraine.yaml").write_text(
+        "id: not-covered-migraine\ntopic: ketamine for migraine\nnot_covered: true\nquestions:\n"
+        + "".join(f"  - {q}\n" for q in questions) + "reviewed_by: test\nlast_reviewed: 2026-11-30\n")
+    settings = dataclasses.replace(mini_settings, corpus_dir=corpus)
+    index.build(settings, FakeEmbedder(), progress=lambda _: None)
+    bot = Bot.load(settings, FakeEmbedder())
+    turn = bot.answer("does ketamine help migraines")
+    assert turn.kind == "no_answer" and turn.card.matched and turn.card.not_covered
+    assert turn.citations == [] and turn.evidence == [] and turn.retrieved == []
+    assert answer_lines(turn.answer)[0] == bot.templates["not_covered:not-covered-migraine"]
+    assert turn.answer.startswith("I don't have vetted information on ketamine for migraine: the sources")
+    answered = bot.answer("has the fda approved ketamine for depression")  # an answering card still answers
+    assert answered.kind == "answered" and not answered.card.not_covered
+
+
 def test_a_question_no_card_answers_falls_through_to_retrieval(bot):
     turn = bot.answer("How long does the benefit of a single ketamine infusion last?")
     assert turn.card is not None and not turn.card.matched and turn.retrieved

@@ -43,7 +43,8 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
         if opened is None and (settings.corpus_dir / path).exists():
             raise DraftError(f"a card with the id {card_id!r} already exists: choose it under 'Card' to edit it")
         text = authoring.card_text(card_id, topic, lines(questions), [picker.parse(c) for c in answer or []],
-                                   [picker.parse(c) for c in balance or []], user, date.today().isoformat())
+                                   [picker.parse(c) for c in balance or []], user, date.today().isoformat(),
+                                   not_covered=bool(opened and opened.get("not_covered")))
         return Draft("card", path, text, opened["base"] if opened else ABSENT)
 
     # -- card ------------------------------------------------------------------------------------
@@ -58,7 +59,8 @@ def build_write_tab(settings: Settings, get_bot: Callable[[], Any], publisher: P
         balance = [picker.label(s["doc"], s["text"]) for s in raw.get("balance", [])]
         choices = picker.merge(answer, balance, picker.retrieved(get_bot(), raw.get("questions", [])[:3]))
         return (choice, raw.get("topic", ""), "\n".join(raw.get("questions", [])), gr.update(choices=choices, value=answer),
-                gr.update(choices=choices, value=balance), choices, {"path": path, "base": base})
+                gr.update(choices=choices, value=balance), choices,
+                {"path": path, "base": base, "not_covered": bool(raw.get("not_covered"))})
 
     def find(query: str, choices: list[str], answer: list[str], balance: list[str]) -> tuple[Any, ...]:
         found = picker.search(get_bot(), query)
