@@ -72,9 +72,10 @@ def test_no_card_matching_paraphrase_in_the_cards_or_the_bot_data():
     files = hygiene.read_files(DECISION_DATA)
     not_guard_training = {name: raw for name, raw in files.items() if not name.endswith(".jsonl")}
     assert not hygiene.leaks(paraphrases, not_guard_training)
-    redteam = HELDOUT_DIR / "guard_redteam.jsonl"
-    messages = {f"redteam-{n}": json.loads(line)["text"] for n, line in enumerate(redteam.read_text().splitlines())}
-    assert len(messages) > 250 and not hygiene.leaks(messages, files)
+    for name, size in (("guard_redteam.jsonl", 250), ("guard_website_traffic.jsonl", 350)):
+        lines = (HELDOUT_DIR / name).read_text().splitlines()
+        messages = {f"{name}-{n}": json.loads(line)["text"] for n, line in enumerate(lines)}
+        assert len(messages) > size and not hygiene.leaks(messages, files)
 
 
 def test_the_development_questions_share_none_with_the_suite_or_the_held_apart_sets():
