@@ -170,6 +170,8 @@ def test_trace_shows_how_a_card_matched_and_the_card_it_beat() -> None:
     assert "<h3>Clinic topic, FAQ card and question type</h3>" in html
     assert "session-&lt;length&gt; (matched by classifier)" in html and "how-long-effects-last (1.0150)" in html
     assert "0.7100" in html and "session_length" in html
+    turn.card = CardMatch(card_id="not-covered-grief", score=0.93, matched=True, via="similarity", not_covered=True)
+    assert "not-covered-grief (matched by similarity, a not-covered card: the sources do not answer it)" in trace_html(turn)
 
 
 def test_trace_names_the_question_a_follow_up_was_read_with() -> None:
