@@ -111,6 +111,20 @@ def test_training_labels_development_questions_by_their_gold_and_reports_each_se
     assert set(fitted.classes) == {"bladder", "driving", "cost", NONE} and 0 < fitted.bar <= 1
 
 
+def test_a_not_covered_card_met_by_a_question_with_no_vetted_answer_is_not_a_false_match(tmp_path: Path):
+    top, predicted = np.array([0.9, 0.8, 0.7]), np.array(["a", "gap", "a"], dtype=object)
+    y = np.array(["a", NONE, "a"])
+    assert card_train.choose_bar(top, predicted, y) == 0.9  # "gap" on an unanswered question counts as false
+    excused = np.array([False, True, False])
+    assert card_train.choose_bar(top, predicted, y, excused) == 0.7
+    assert card_train.rates(top, predicted, y, 0.7, excused)["false_matches"] == 0.0
+    assert card_train.rates(top, predicted, y, 0.7, excused)["not_covered_matches"] == 1
+    cards_dir, calibration, dev = write_data(tmp_path)
+    examples = card_train.load_examples(lambda t: FakeEmbedder().embed_batch(t), cards_dir, calibration, dev)
+    flags = {e.text: e.unanswerable for e in examples if e.group != card_train.LEARN_ONLY}
+    assert flags["is the sky blue"] and flags["tell me a joke"] and not flags["will ketamine wreck my bladder"]
+
+
 def test_the_shipped_classifier_was_fitted_on_todays_cards_and_data():
     """Edit a card, a calibration set or the development questions without `python -m bot train-cards`, and
     this fails (until then, in the bot, a new card is matched by the similarity rule alone)."""

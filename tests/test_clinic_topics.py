@@ -26,6 +26,10 @@ TOPICS = load_topics()
     ("Are you open on Saturdays?", "location_hours"), ("what should I bring to my first session?", "what_to_bring"),
     ("Can my husband be in the room with me?", "who_in_room"), ("how do your sessions work?", "sessions_here"),
     ("Do you offer integration sessions afterwards?", "integration_here"), ("Who are your doctors?", "staff"),
+    ("Should I skip breakfast before my infusion?", "preparation"), ("is fasting needed beforehand", "preparation"),
+    ("Would you coordinate with my current psychiatrist?", "care_team"), ("Do you see teenagers?", "ages"),
+    ("What training do your nurses have?", "staff"), ("how do the infusions run at your clinic", "sessions_here"),
+    ("Would a nurse be with me throughout?", "who_in_room"), ("how do I refer my patients to you", "booking"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
     assert recognise(question, TOPICS).name == name
@@ -35,6 +39,8 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "What is ketamine-assisted psychotherapy?", "How long does a ketamine session take?", "Is ketamine addictive?",
     "What happens during a session?", "Is at-home ketamine from a telehealth company safe?",
     "What should I ask a clinic before I start?", "What schedule drug is ketamine?", "Is ketamine a Schedule III drug?",
+    "Why is ketamine in the news coverage so much?", "How fast before it starts to work?", "hello, is anyone there?",
+    "I'd like to taper my sleeping pills before the first session, how fast?",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
