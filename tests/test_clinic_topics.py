@@ -30,6 +30,9 @@ TOPICS = load_topics()
     ("Would you coordinate with my current psychiatrist?", "care_team"), ("Do you see teenagers?", "ages"),
     ("What training do your nurses have?", "staff"), ("how do the infusions run at your clinic", "sessions_here"),
     ("Would a nurse be with me throughout?", "who_in_room"), ("how do I refer my patients to you", "booking"),
+    ("what if I freak out during the infusion?", "difficult_moments"), ("do you offer maintenance infusions", "sessions_here"),
+    ("are your therapists trauma informed?", "staff"), ("can i bring a blanket", "what_to_bring"),
+    ("can I bring my boyfriend along", "who_in_room"), ("r ur hours different on fridays", "location_hours"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
     assert recognise(question, TOPICS).name == name
@@ -40,7 +43,7 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "What happens during a session?", "Is at-home ketamine from a telehealth company safe?",
     "What should I ask a clinic before I start?", "What schedule drug is ketamine?", "Is ketamine a Schedule III drug?",
     "Why is ketamine in the news coverage so much?", "How fast before it starts to work?", "hello, is anyone there?",
-    "I'd like to taper my sleeping pills before the first session, how fast?",
+    "I'd like to taper my sleeping pills before the first session, how fast?", "Could I have a bad trip?",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
