@@ -151,7 +151,7 @@ class Bot:
             turn.card = CardMatch() if topic else self.matcher.second_chance(
                 self.matcher.match(decision.question, query_vec), decision.question, query_vec, self.card_model)
         # "is it approved?" after "What is Spravato?": "it" is what came before (bot/followup.py)
-        joined = self._joined(decision.question, prior, turn) if prior and not topic and not turn.card.matched else None
+        joined = self._joined(decision.question, prior, turn) if not topic and not turn.card.matched else None
         if joined:
             turn.card = self._match_as_follow_up(joined, turn) or turn.card
         if turn.card.matched:
@@ -177,10 +177,11 @@ class Bot:
             turn.answer, turn.citations = render(draft, self.docs, self.templates["balance_lead"])
         turn.kind = draft.kind
 
-    def _joined(self, question: str, previous: str, turn: Turn) -> tuple[str, str, np.ndarray] | None:
+    def _joined(self, question: str, previous: str | None, turn: Turn) -> tuple[str, str, np.ndarray] | None:
         """(the earlier question, the two read together, their one embedding) when `question` leans on the one
-        before it ("does it work?"); None when it stands alone."""
-        earlier = self._earlier_question(previous)
+        before it ("does it work?"); None when it stands alone. With no question before it, "is it legal?" on
+        this site is about its subject (`Settings.site_subject`)."""
+        earlier = self._earlier_question(previous) if previous else self.settings.site_subject
         joined = follow_on(question, earlier)
         if not joined:
             return None

@@ -89,12 +89,22 @@ def test_another_language_gets_the_bilingual_notice_and_nothing_is_retrieved(bot
 PREVIOUS = "How long does the benefit of a single ketamine infusion last?"
 
 
-def test_a_follow_up_is_read_with_the_previous_question_when_it_finds_nothing_alone(bot):
+def test_a_follow_up_is_read_with_the_previous_question_when_it_finds_nothing_alone(make_bot):
+    bot = make_bot(site_subject="")  # nothing to lean on: alone, "that" finds nothing
     assert bot.answer("how long is that?").kind == "no_answer"
     turn = bot.answer("how long is that?", PREVIOUS)
     assert turn.kind == "answered" and turn.follow_up_of == PREVIOUS
     assert any(c.source == "han-2016-response" for c in turn.citations)
     assert turn.contract()["question"] == "how long is that?"  # the contract is about the question asked
+
+
+def test_with_no_question_before_it_a_pronoun_is_read_as_the_site_subject(make_bot):
+    turn = make_bot(site_subject="How long does the benefit of a single ketamine infusion last?").answer("how long is that?")
+    assert turn.kind == "answered" and turn.follow_up_of.startswith("How long does the benefit")
+    assert turn.contract()["question"] == "how long is that?"
+    assert make_bot(site_subject="").answer("how long is that?").follow_up_of == ""
+    crisis_before = make_bot().answer("how long is that?", "I want to kill myself")  # a crisis is never the subject
+    assert crisis_before.kind == "crisis" and crisis_before.follow_up_of == ""
 
 
 def test_a_follow_up_that_adds_a_topic_the_evidence_lacks_stays_unanswered(bot):
