@@ -50,7 +50,7 @@ class Settings:
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant.", None)
     min_relevance: float = _setting(0.33, "Calibrated: a best sentence scoring below this means nothing relevant.", "KAP_MIN_RELEVANCE")
     min_sentence: float = _setting(0.30, "A sentence's cosine to the question must reach this to be quoted.", None)
-    site_subject: str = _setting("ketamine", "What a question leaning on a pronoun with none before it (\"is it legal?\") is read as about.", None)
+    site_subject: str = _setting("ketamine", "What a question leaning on a pronoun with none before it (\"is it legal?\") is read as about; empty (in the config file): not at all.", "KAP_SITE_SUBJECT")
     max_sentences: int = _setting(2, "Most sentences quoted as a retrieved answer (a FAQ card may have 3; balance lines come on top).", None)
     card_threshold: float = _setting(0.78, "Calibrated: a FAQ card answers only when its score reaches this.", "KAP_CARD_THRESHOLD")
     card_margin: float = _setting(0.08, "Calibrated: and only when it beats the runner-up card by this much.", None)

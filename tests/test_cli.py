@@ -73,7 +73,9 @@ def test_batch_keeps_ids_and_reports_bad_lines(cli, tmp_path):
     assert rows[0]["kind"] == "answered" and "error" in rows[1] and rows[2]["kind"] == "invalid_input"
 
 
-def test_batch_reads_a_follow_up_with_its_previous_question(cli, tmp_path):
+def test_batch_reads_a_follow_up_with_its_previous_question(cli, tmp_path, monkeypatch):
+    (tmp_path / "kapbot.toml").write_text('[bot]\nsite_subject = ""\n')  # alone, "that" then leans on nothing
+    monkeypatch.setenv("KAP_CONFIG", str(tmp_path / "kapbot.toml"))
     previous = "How long does the benefit of a single ketamine infusion last?"
     lines = ['{"id": 1, "question": "how long is that?"}',
              json.dumps({"id": 2, "question": "how long is that?", "previous": previous})]
