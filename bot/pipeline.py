@@ -169,7 +169,10 @@ class Bot:
             turn.flags += [v.name for v in verdicts if v.fired and v.name != "disclaimer"]
             if draft.kind == "answered" and not any(i.role != "balance" for i in draft.items):
                 draft = self._no_answer()
-            if draft.kind == "no_answer" and decision.distress:  # distress never gets a bare "I don't know"
+            # distress never gets a bare "I don't know". The clinic's own topic ("who is in the room with me?")
+            # gets its "the clinic can tell you" reply and the 988 line: the detector's uncertain band alone
+            # (no distress words) is too weak a signal to put a check-in before a logistics question.
+            if draft.kind == "no_answer" and decision.distress and not (topic and decision.distress == "detector"):
                 return _finish(turn, "crisis", self.templates["check_in"], ["crisis", "check_in"])
             if decision.add_crisis_line:
                 draft.notes.append(self.templates["crisis_line"])
@@ -242,7 +245,7 @@ class Bot:
 
     def _draft(self, kind: str | None, message: str, selection: Selection, question: str,
                topic: ClinicTopic | None) -> Draft:
-        relevant = selection.relevant(self.settings.min_relevance)
+        relevant = selection.relevant(self.settings.min_relevance, self.settings.min_answer_probability)
         if kind == "needs_clinician":  # general, cited context may follow the referral, if it is on the question's topic
             terms = self.bank.salient_terms(question)
             items = [i.model_copy(update={"role": "context"}) for i in selection.items

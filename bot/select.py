@@ -118,10 +118,20 @@ class Selection:
     top_score: float = 0.0  # the rule's best score among the qualifying sentences: is anything relevant?
     unknown_terms: tuple[str, ...] = ()  # salient question words the corpus never uses
     from_card: bool = False  # the items are a reviewed FAQ card's sentences
-    best_probability: float | None = None  # the learned scorer's best, over every candidate (for the trace)
+    best_probability: float | None = None  # the learned scorer's best, over every candidate
     not_covered: str = ""  # the template key of a matched not-covered card: the sources do not answer this
 
-    def relevant(self, min_score: float) -> bool:
+    def relevant(self, min_score: float, min_probability: float = 0.0) -> bool:
+        """Anything worth quoting: a best sentence reaching the rule's bar and, when the learned scorer chose,
+        its bar for an answer at all (a quote it rates this unlikely to answer is a wrong answer, not a weak one).
+
+        >>> s = Selection(items=[Evidence(sentence_id=0, chunk_id="c", doc_id="d", text="t", score=0.5)], alternates=[],
+        ...               best_dense=0.5, top_score=0.5, best_probability=0.2)
+        >>> s.relevant(0.33), s.relevant(0.33, min_probability=0.3)
+        (True, False)
+        """
+        if self.best_probability is not None and self.best_probability < min_probability:
+            return False
         return bool(self.items) and not self.unknown_terms and self.top_score >= min_score
 
 

@@ -46,7 +46,9 @@ class InputDecision:
     add_crisis_line: bool  # a question ABOUT suicide, or a message close to crisis: cited answer + the 988 line
     flags: list[str]  # names of guards that fired, plus "check_in", "suicide_topic" or "crisis_concern"
     level: str = "none"  # the graded crisis response: crisis, check_in, concern or none (bot.guards.crisis.grade)
-    distress: bool = False  # first-person distress: a no-answer becomes a check-in (unless the visitor said they are safe)
+    # first-person distress: a no-answer becomes a check-in (unless the visitor said they are safe). "words": the
+    # distress lexicon; "detector": only the learned detector's uncertain band (bot.guards.crisis.grade)
+    distress: str = ""
 
 
 def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: ExemplarVectors | None,
@@ -84,7 +86,7 @@ def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: 
     flags = [v.name for v in verdicts if v.fired]
     learned_concern = (level == "concern" and not crisis.detail.get("concern")  # the detector's band, not similarity
                        and not (about.fired or injection.fired))
-    distress = not safe and (learned_concern or bool(rules.crisis.distress.search(fold(text))))
+    distress = "" if safe else "words" if rules.crisis.distress.search(fold(text)) else "detector" if learned_concern else ""
     if decider is not None and decider.name in ("scope", "injection") and distress:  # never a bare "I can only help…"
         return InputDecision(verdicts, "crisis", fill(rules.messages["check_in"], clinic), text, False,
                              ["crisis", "check_in", *flags], "check_in", distress)
