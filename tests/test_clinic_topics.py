@@ -33,6 +33,8 @@ TOPICS = load_topics()
     ("what if I freak out during the infusion?", "difficult_moments"), ("do you offer maintenance infusions", "sessions_here"),
     ("are your therapists trauma informed?", "staff"), ("can i bring a blanket", "what_to_bring"),
     ("can I bring my boyfriend along", "who_in_room"), ("r ur hours different on fridays", "location_hours"),
+    ("how does a session goes at your place", "sessions_here"), ("how do you screen new patients", "screening"),
+    ("is the therapy part on the same day as the ketamine?", "sessions_here"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
     assert recognise(question, TOPICS).name == name
@@ -44,6 +46,7 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "What should I ask a clinic before I start?", "What schedule drug is ketamine?", "Is ketamine a Schedule III drug?",
     "Why is ketamine in the news coverage so much?", "How fast before it starts to work?", "hello, is anyone there?",
     "I'd like to taper my sleeping pills before the first session, how fast?", "Could I have a bad trip?",
+    "How are patients screened for ketamine in clinical trials?", "Does the effect last longer than a day?",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
