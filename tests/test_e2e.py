@@ -78,7 +78,7 @@ def test_answering_writes_nothing_to_the_terminal_with_info_logging(real_bot, ca
 
 def test_a_bar_on_the_sentence_scorers_best_turns_an_unlikely_quote_into_no_answer(real_bot, turns):
     """Off by default (the gated suite keeps a few weak but right quotes); a clinic may set it. With it, no
-    retrieved answer rests on a best sentence below it, and the questions whose did get no answer instead."""
+    retrieved answer rests on a best sentence below it: the questions whose best sentence was weaker get no answer."""
     import dataclasses
     strict = dataclasses.replace(real_bot, settings=dataclasses.replace(real_bot.settings, min_answer_probability=0.3))
     weak = [t for t in turns if t.kind == "answered" and t.answer_probability is not None and t.answer_probability < 0.3]

@@ -16,6 +16,7 @@ cited context on the genuine question only. Messages are fixed templates: no use
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -48,7 +49,7 @@ class InputDecision:
     level: str = "none"  # the graded crisis response: crisis, check_in, concern or none (bot.guards.crisis.grade)
     # first-person distress: a no-answer becomes a check-in (unless the visitor said they are safe). "words": the
     # distress lexicon; "detector": only the learned detector's uncertain band (bot.guards.crisis.grade)
-    distress: str = ""
+    distress: Literal["", "words", "detector"] = ""
 
 
 def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: ExemplarVectors | None,
