@@ -4,8 +4,8 @@ Training data:
 - the cards' own questions (corpus/faq/), always learned from, never scored;
 - the calibration paraphrases and unrelated questions (evals/cards/calibration*.yaml), each file one set;
 - the development patient questions (evals/dev/*.yaml), each file one set: an answerable question belongs to
-  the card whose answer quotes one of its gold sentences (the closest such card when several do), every other
-  question to "none". A question with no vetted answer (a calibration "unrelated" one, a development one that
+  the card whose answer quotes one of its gold sentences (the closest such card when several do; when scored,
+  any of those cards is right, as the eval judges an answer), every other question to "none". A question with no vetted answer (a calibration "unrelated" one, a development one that
   expects no answer) that meets a not-covered card is told plainly that the sources do not cover it: that is
   not a false match (as in evals/card_matching.py).
 The held-apart card paraphrases (evals/cards/heldout.yaml) are never read. Every set but the cards is scored
@@ -46,6 +46,17 @@ class Example:
     label: str  # a card id or NONE
     group: str
     unanswerable: bool = False  # no vetted answer: a not-covered card's reply is right for it
+    also: frozenset[str] = frozenset()  # other cards whose answer holds one of its gold sentences: right too
+
+
+def judged(examples: Sequence[Example], predicted: np.ndarray) -> np.ndarray:
+    """The predictions as the eval judges them: a card whose answer quotes one of the question's gold sentences
+    answers it directly (evals/checks.py), so it counts as the label.
+
+    >>> judged([Example("q", "a", "g", also=frozenset({"b"})), Example("r", "a", "g")], np.array(["b", "b"], dtype=object)).tolist()
+    ['a', 'b']
+    """
+    return np.array([e.label if p in e.also else p for e, p in zip(examples, predicted)], dtype=object)
 
 
 def load_examples(embed: Callable[[list[str]], np.ndarray], cards_dir: Path = CARDS_DIR,
@@ -67,7 +78,8 @@ def load_examples(embed: Callable[[list[str]], np.ndarray], cards_dir: Path = CA
             good = [i for i, c in enumerate(cards) if answers[c.id] & gold]
             label = cards[max(good, key=lambda i: float(card_vecs[i] @ vec))].id if good else NONE
             unanswerable = case["expect_kind"] == "no_answer" and not case.get("clinic_topic")
-            out.append(Example(case["question"], label, f"dev-{path.stem}", unanswerable))
+            also = frozenset(cards[i].id for i in good) - {label}
+            out.append(Example(case["question"], label, f"dev-{path.stem}", unanswerable, also))
     return out
 
 
@@ -149,6 +161,7 @@ def run(embedder, model_file: Path = card_model.MODEL_FILE, report_file: Path = 
         p = model.predict_proba(x[groups == g])
         top[groups == g] = p.max(axis=1)
         predicted[groups == g] = model.classes_[p.argmax(axis=1)]
+    predicted = judged(examples, predicted)
     # the classifier only speaks where the similarity rule declined: its bar is chosen on those questions
     rows = (groups != LEARN_ONLY) & ~rule_matches(examples, vectors, cards_dir)
     not_covered = [c.id for c in load_cards(cards_dir) if c.not_covered]

@@ -12,8 +12,9 @@ and may let in a sentence the rule finds too far when it is confident that sente
 answers at all stays the rule's call: a bar on the model's best probability, chosen leaving batches out to
 lose at most 1 in 100 answerable questions, caught only 6 of 51 unanswerable ones and was dropped.
 
-Reviewed data: bot/data/sentence_model.npz (weights; the qualifying probability and second-sentence ratio,
-chosen leaving whole batches out), bot/data/sentence_model_report.json (the figures). Pure once loaded.
+Reviewed data: bot/data/sentence_model.npz (weights; the qualifying probability, chosen leaving whole batches out;
+the second-sentence ratio, fixed in bot/sentence_train.py), bot/data/sentence_model_report.json (the figures).
+Pure once loaded.
 """
 from __future__ import annotations
 

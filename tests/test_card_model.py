@@ -102,6 +102,7 @@ def test_training_labels_development_questions_by_their_gold_and_reports_each_se
     examples = card_train.load_examples(lambda t: FakeEmbedder().embed_batch(t), cards_dir, calibration, dev)
     labels = {e.text: e.label for e in examples if e.group == "dev-batch_x"}
     assert labels == {"will ketamine wreck my bladder": "bladder", "is the sky blue": NONE}
+    assert {e.text: e.also for e in examples if e.group == "dev-batch_x"}["will ketamine wreck my bladder"] == frozenset()
     out, report_file = tmp_path / "m.npz", tmp_path / "r.json"
     report = card_train.run(FakeEmbedder(), out, report_file, cards_dir, calibration, dev, progress=lambda _: None)
     assert json.loads(report_file.read_text()) == report
@@ -109,6 +110,22 @@ def test_training_labels_development_questions_by_their_gold_and_reports_each_se
     assert report["data_hash"] == card_train.data_hash(cards_dir, calibration, dev)
     fitted = card_model.load(out, FakeEmbedder().name)
     assert set(fitted.classes) == {"bladder", "driving", "cost", NONE} and 0 < fitted.bar <= 1
+
+
+def test_a_card_whose_answer_holds_a_gold_sentence_is_right_though_another_is_the_label(tmp_path: Path):
+    """A question both the bladder and the driving card quote a gold sentence for: labelled with the closer
+    card, and the other one answering it is judged right (as the eval judges an answer), not a wrong match."""
+    cards_dir, calibration, dev = write_data(tmp_path)
+    (dev / "batch_x.yaml").write_text(yaml.safe_dump({"cases": [
+        {"id": "x-1", "question": "bladder and driving", "expect_kind": "answered",
+         "gold_quotes": [{"doc": "d", "text": "bladder sentence."}, {"doc": "d", "text": "driving sentence."}]}]}),
+        encoding="utf-8")
+    (example,) = [e for e in card_train.load_examples(lambda t: FakeEmbedder().embed_batch(t), cards_dir, calibration, dev)
+                  if e.group == "dev-batch_x"]
+    assert {example.label} | example.also == {"bladder", "driving"} and example.label not in example.also
+    other = next(iter(example.also))
+    assert card_train.judged([example], np.array([other], dtype=object)).tolist() == [example.label]
+    assert card_train.judged([example], np.array(["cost"], dtype=object)).tolist() == ["cost"]
 
 
 def test_a_not_covered_card_met_by_a_question_with_no_vetted_answer_is_not_a_false_match(tmp_path: Path):

@@ -138,7 +138,8 @@ def test_training_labels_gold_candidates_and_reports_the_batches_left_out(mini_s
     assert report["data_hash"] == sentence_train.data_hash(MINI_CORPUS, calibration, dev, suite=None)
     assert report["left_out_dev"]["model"]["questions"] >= 1
     fitted = sentence_model.load(out, FakeEmbedder().name)
-    assert fitted is not None and fitted.second_ratio in sentence_train.RATIOS and fitted.qualify in sentence_train.QUALIFY
+    assert fitted is not None and fitted.second_ratio == sentence_train.RATIO and fitted.qualify in sentence_train.QUALIFY
+    assert report["left_out_dev"]["model"] == report["left_out_dev"]["by_ratio"][str(sentence_train.RATIO)]
 
 
 def test_training_needs_two_development_batches_to_leave_one_out(mini_settings, tmp_path: Path):
