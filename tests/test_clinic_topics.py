@@ -44,6 +44,7 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "What is ketamine-assisted psychotherapy?", "How long does a ketamine session take?", "Is ketamine addictive?",
     "What happens during a session?", "Is at-home ketamine from a telehealth company safe?",
     "What should I ask a clinic before I start?", "What schedule drug is ketamine?", "Is ketamine a Schedule III drug?",
+    "Which DEA schedule is ketamine in?", "what schedule is esketamine listed under", "ketamine: what schedule is it in?",
     "Why is ketamine in the news coverage so much?", "How fast before it starts to work?", "hello, is anyone there?",
     "I'd like to taper my sleeping pills before the first session, how fast?", "Could I have a bad trip?",
     "How are patients screened for ketamine in clinical trials?", "Does the effect last longer than a day?",
