@@ -5,9 +5,10 @@ Training data:
 - the calibration paraphrases and unrelated questions (evals/cards/calibration*.yaml), each file one set;
 - the development patient questions (evals/dev/*.yaml), each file one set: an answerable question belongs to
   the card whose answer quotes one of its gold sentences (the closest such card when several do; when scored,
-  any of those cards is right, as the eval judges an answer), every other question to "none". A question with no vetted answer (a calibration "unrelated" one, a development one that
-  expects no answer) that meets a not-covered card is told plainly that the sources do not cover it: that is
-  not a false match (as in evals/card_matching.py).
+  any of those cards is right, as the eval judges an answer), every other question to "none". A question with
+  no vetted answer (a calibration "unrelated" one, a development one that expects no answer) that meets a
+  not-covered card is told plainly that the sources do not cover it: that is not a false match (as in
+  evals/card_matching.py).
 The held-apart card paraphrases (evals/cards/heldout.yaml) are never read. Every set but the cards is scored
 by a model fitted without it; the bar is chosen on those out-of-set scores of the questions the similarity
 rule declines (the only ones the classifier is asked about): the lowest probability at which the matches it
@@ -53,7 +54,8 @@ def judged(examples: Sequence[Example], predicted: np.ndarray) -> np.ndarray:
     """The predictions as the eval judges them: a card whose answer quotes one of the question's gold sentences
     answers it directly (evals/checks.py), so it counts as the label.
 
-    >>> judged([Example("q", "a", "g", also=frozenset({"b"})), Example("r", "a", "g")], np.array(["b", "b"], dtype=object)).tolist()
+    >>> examples = [Example("q", "a", "g", also=frozenset({"b"})), Example("r", "a", "g")]
+    >>> judged(examples, np.array(["b", "b"], dtype=object)).tolist()
     ['a', 'b']
     """
     return np.array([e.label if p in e.also else p for e, p in zip(examples, predicted)], dtype=object)

@@ -120,8 +120,8 @@ def test_a_card_whose_answer_holds_a_gold_sentence_is_right_though_another_is_th
         {"id": "x-1", "question": "bladder and driving", "expect_kind": "answered",
          "gold_quotes": [{"doc": "d", "text": "bladder sentence."}, {"doc": "d", "text": "driving sentence."}]}]}),
         encoding="utf-8")
-    (example,) = [e for e in card_train.load_examples(lambda t: FakeEmbedder().embed_batch(t), cards_dir, calibration, dev)
-                  if e.group == "dev-batch_x"]
+    examples = card_train.load_examples(lambda t: FakeEmbedder().embed_batch(t), cards_dir, calibration, dev)
+    (example,) = [e for e in examples if e.group == "dev-batch_x"]
     assert {example.label} | example.also == {"bladder", "driving"} and example.label not in example.also
     other = next(iter(example.also))
     assert card_train.judged([example], np.array([other], dtype=object)).tolist() == [example.label]
