@@ -173,16 +173,15 @@ def run(bot, model_file: Path = sentence_model.MODEL_FILE, report_file: Path = R
     by_qualify = {str(q): figures(lp, lr, bank, settings, 1.01, q) for q in QUALIFY}
     qualify = max(QUALIFY, key=lambda q: (by_qualify[str(q)]["first_gold"], q))
     by_ratio = {str(r): figures(lp, lr, bank, settings, r, qualify) for r in RATIOS}
-    ratio = RATIO
     report = {"data_hash": data_hash(cards_dir, calibration, dev_dir, suite), "questions": len(questions), "C": C,
-              "qualify": qualify, "second_ratio": ratio,
+              "qualify": qualify, "second_ratio": RATIO,
               "left_out_dev": {"rule": figures(lp, [p.scores for p in lp], bank, settings),
-                               "model": by_ratio[str(ratio)], "by_qualify": by_qualify, "by_ratio": by_ratio}}
+                               "model": by_ratio[str(RATIO)], "by_qualify": by_qualify, "by_ratio": by_ratio}}
     progress("  the final model, on everything ...")
     model = fit(x, y)
     n_numeric = len(sentence_model.NUMERIC)
     sentence_model.save(model_file, SentenceModel(model.coef_[0][:n_numeric], model.coef_[0][n_numeric:],
-                                                  float(model.intercept_[0]), ratio, qualify,
+                                                  float(model.intercept_[0]), RATIO, qualify,
                                                   {"data_hash": report["data_hash"], "model": bot.embedder.name}))
     report_file.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return report

@@ -102,7 +102,8 @@ def test_training_labels_development_questions_by_their_gold_and_reports_each_se
     examples = card_train.load_examples(lambda t: FakeEmbedder().embed_batch(t), cards_dir, calibration, dev)
     labels = {e.text: e.label for e in examples if e.group == "dev-batch_x"}
     assert labels == {"will ketamine wreck my bladder": "bladder", "is the sky blue": NONE}
-    assert {e.text: e.also for e in examples if e.group == "dev-batch_x"}["will ketamine wreck my bladder"] == frozenset()
+    also = {e.text: e.also for e in examples if e.group == "dev-batch_x"}
+    assert also["will ketamine wreck my bladder"] == frozenset()
     out, report_file = tmp_path / "m.npz", tmp_path / "r.json"
     report = card_train.run(FakeEmbedder(), out, report_file, cards_dir, calibration, dev, progress=lambda _: None)
     assert json.loads(report_file.read_text()) == report
