@@ -102,3 +102,54 @@ def test_the_shipped_detectors_match_their_training_data():
     shipped = learned.load()
     assert shipped is not None and shipped.meta["data_hash"] == train.data_hash()
     assert len(shipped.meta["batches"]) >= 5
+
+
+def test_a_lexicon_referral_is_set_aside_only_below_the_veto_bar():
+    bars = {"refer": 0.5, "veto": 0.1}
+    assert train.decide("advice", 0.05, True, bars) == "none"  # the patterns matched, the detector is sure: no
+    assert train.decide("advice", 0.1, True, bars) == "refer"
+    assert train.decide("advice", 0.6, False, bars) == "refer"  # the detector alone, at its bar
+    assert train.decide("advice", 0.3, False, bars) == "none"
+    assert train.decide("advice", 0.01, True, {"refer": 0.5}) == "refer"  # bars without a veto: patterns stand
+
+
+def test_the_veto_bar_never_sets_aside_an_advice_message_the_patterns_caught():
+    rng = np.random.default_rng(0)
+    scores = rng.random(400)
+    lexicon, advice = rng.random(400) < 0.4, rng.random(400) < 0.3
+    veto = train.veto_bar(scores, lexicon, advice)
+    assert veto <= train.MAX_VETO
+    assert not np.any(scores[lexicon & advice] < veto)
+    assert train.veto_bar(np.array([0.004, 0.9]), np.array([True, True]), np.array([True, False])) == 0.0
+
+
+def test_advice_only_batches_train_the_advice_detector_and_never_the_crisis_one(trained, tmp_path: Path):
+    """A batch in advice_only/ moves the advice detector only; the crisis detector's weights and bars stay those
+    of the other batches, and its figures on that batch are reported apart (scored by a model that never saw it)."""
+    import shutil
+
+    _, model, _, data = trained
+    more = tmp_path / "data"
+    shutil.copytree(data, more)
+    (more / train.ADVICE_ONLY).mkdir()
+    extra = [{"id": f"x-{i}", "text": t, "label": label, "class": label}
+             for i, (t, label) in enumerate([("is there parking or should i take the bus", "benign"),
+                                             ("i take 40 mg of prozac can i still come", "advice"),
+                                             ("can i keep my lamotrigine on infusion days", "advice"),
+                                             ("will i feel sick after, i get carsick", "benign"),
+                                             ("honestly i dont want to be here anymore", "crisis")])]
+    (more / train.ADVICE_ONLY / "b9.jsonl").write_text("\n".join(json.dumps(e) for e in extra) + "\n", encoding="utf-8")
+    assert {e.batch for e in train.load_examples(more) if e.advice_only} == {"b9"}
+    rules, embedder = load_rules(), FakeEmbedder()
+    with_extra = tmp_path / "with_extra.npz"
+    report = train.run(embedder, rules, exemplar_vectors(rules, embedder), more, with_extra, tmp_path / "r.json",
+                       progress=lambda _: None)
+    a, b = learned.load(model), learned.load(with_extra)
+    assert np.allclose(a["crisis"].coef_text, b["crisis"].coef_text, atol=1e-6)
+    assert a["crisis"].thresholds == b["crisis"].thresholds
+    assert not np.allclose(a["advice"].coef_text, b["advice"].coef_text)
+    crisis = report["detectors"]["crisis"]
+    assert crisis["never_learned_from"]["n"] == 1 and crisis["left_out"]["n"] == len(CRISIS) * 2
+    assert report["detectors"]["advice"]["never_learned_from"] is None
+    assert report["detectors"]["advice"]["lexicon_only"]["recall"] > 0.5  # the patterns alone, nothing set aside
+    assert report["data_hash"] == train.data_hash(more) != train.data_hash(data)

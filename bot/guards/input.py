@@ -59,7 +59,8 @@ def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: 
     `text` (L2-normalised); with None (unit tests) only the lexicons are used. `previous`, the visitor's
     question before this one, is read only by the crisis guard (a disclosure after a topic question).
     `variants`: other readings of the message (invisible characters read as spaces). `detectors`: the
-    learned crisis and advice detectors, which can only add a crisis, a check-in or a referral. `safe`: the
+    learned crisis and advice detectors: they add a crisis, a check-in or a referral, and the advice detector
+    may set the advice patterns' referral aside below its veto bar (`_with_learned_advice`). `safe`: the
     visitor answered a check-in with "I'm safe": the uncertain band is answered (with the 988 line)."""
     language = check_language(text, rules.language)
     about = check_about(text, rules.scope)
@@ -118,8 +119,16 @@ def _learned(crisis: GuardVerdict, score: float | None, level: str, safe: bool) 
 
 
 def _with_learned_advice(advice: GuardVerdict, score: float | None, detectors: Detectors | None) -> GuardVerdict:
+    """The advice verdict with the detector's score: a referral added at its bar, or a lexicon referral set aside
+    below its veto bar (a general question with a personal word: bot.guards.train.veto_bar)."""
     detail = {**advice.detail, "learned": score}
-    if advice.fired or score is None or detectors is None or score < detectors["advice"].thresholds["refer"]:
+    if score is None or detectors is None:
+        return advice.model_copy(update={"detail": detail})
+    bars = detectors["advice"].thresholds
+    if advice.fired and score < bars.get("veto", 0.0):
+        return advice.model_copy(update={"fired": False, "kind": None, "detail": {**detail, "set_aside": True},
+                                         "reason": f"patterns {advice.reason} set aside: learned detector {score:.2f}"})
+    if advice.fired or score < bars["refer"]:
         return advice.model_copy(update={"detail": detail})
     return advice.model_copy(update={"fired": True, "kind": "needs_clinician", "detail": detail,
                                      "reason": f"learned detector {score:.2f}"})

@@ -11,8 +11,10 @@ Each is a logistic regression over four kinds of features of one message:
 
 The weights are reviewed data (bot/data/detectors.npz, rebuilt by `python -m bot train-guards` from
 bot/data/guard_training/); the thresholds beside them were chosen by leaving whole batches of training
-messages out (docs/guards.md). A detector can only add a crisis, a check-in or a referral, never remove
-what a lexicon found. Pure once loaded: a dot product per detector, well under a millisecond.
+messages out (docs/guards.md). The crisis detector can only add a crisis, a check-in or the 988 line, never
+remove what a lexicon found. The advice detector adds referrals, and sets a referral of the advice patterns aside
+only when it is nearly sure the message is general (below its veto bar, `bot.guards.train.veto_bar`). Pure once
+loaded: a dot product per detector, well under a millisecond.
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """`python -m bot train-guards`: fit the learned crisis and advice detectors and choose their thresholds.
 
 Training data: bot/data/guard_training/*.jsonl, one file per independently written batch (its README says how
-they were written and labelled). Every figure here is leave-one-batch-out: a batch is scored by a model fitted
+they were written and labelled); the batches in its `advice_only/` folder train the advice detector only (the
+crisis detector retrained with them lost three held-apart crisis messages, README). Every figure here is leave-one-batch-out: a batch is scored by a model fitted
 on the other batches only, because random splits of paraphrase data flatter. Thresholds are chosen on those
 out-of-batch scores, combined with what the lexicons already catch, to meet the targets below; the final
 model is then fitted on every batch. Reproducible: no randomness (deterministic solver, fixed order).
@@ -24,6 +25,7 @@ from bot import weights
 from bot.guards import learned
 
 TRAINING_DIR = DATA_DIR / "guard_training"
+ADVICE_ONLY = "advice_only"  # sub-folder of batches only the advice detector learns from
 REPORT_FILE = DATA_DIR / "detectors_report.json"
 Label = Literal["crisis", "concern", "advice", "benign"]
 # Chosen once, by leave-one-batch-out average precision on the first five batches, before the sixth was
@@ -34,6 +36,10 @@ MAX_FALSE_CRISIS = 0.016  # full crisis reply on benign and advice messages (lim
 MAX_FALSE_CHECK_IN = 0.035  # check-in on them (limit 5%)
 MAX_FALSE_CONCERN = 0.10  # the 988 line added to an ordinary answer (crisis and check-in included)
 MAX_FALSE_REFERRAL = 0.03  # a referral on a benign question
+# The advice detector may set a lexicon referral aside only when it rates the message below this probability of
+# advice, and only below the lowest score it gave, out of batch, to an advice message the lexicons caught
+# (`veto_bar`): the lexicons over-refer general questions with a personal word ("explain X like im 5").
+MAX_VETO = 0.1
 
 
 class Example(BaseModel):
@@ -43,17 +49,19 @@ class Example(BaseModel):
     class_: str = Field(alias="class")
     previous: str | None = None
     batch: str = ""
+    advice_only: bool = False  # from the advice_only/ folder: the crisis detector neither learns nor sets bars on it
 
 
 def load_examples(directory: Path = TRAINING_DIR) -> list[Example]:
     """Every line of every batch file, checked; a bad line raises ValueError naming file and line."""
     out: list[Example] = []
-    for path in sorted(directory.glob("*.jsonl")):
+    for path in batch_files(directory):
+        advice_only = path.parent.name == ADVICE_ONLY
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                out.append(Example.model_validate({**json.loads(line), "batch": path.stem}))
+                out.append(Example.model_validate({**json.loads(line), "batch": path.stem, "advice_only": advice_only}))
             except (json.JSONDecodeError, ValidationError) as exc:
                 raise ValueError(f"{path.name}:{number}: {exc}") from exc
     ids = [e.id for e in out]
@@ -62,8 +70,12 @@ def load_examples(directory: Path = TRAINING_DIR) -> list[Example]:
     return out
 
 
+def batch_files(directory: Path = TRAINING_DIR) -> list[Path]:
+    return sorted(directory.glob("*.jsonl")) + sorted((directory / ADVICE_ONLY).glob("*.jsonl"))
+
+
 def data_hash(directory: Path = TRAINING_DIR) -> str:
-    return weights.files_hash(sorted(directory.glob("*.jsonl")))
+    return weights.files_hash(batch_files(directory))
 
 
 def features(texts: Sequence[str], vectors: np.ndarray, text_features: learned.TextFeatures,
@@ -80,9 +92,12 @@ def out_of_batch(x: sparse.csr_matrix, y: np.ndarray, batches: np.ndarray, train
     """Each message's probability from a model fitted without its batch. Every message is scored, also
     those the detector does not learn from (`train` False)."""
     scores = np.full(len(y), np.nan)
+    everything: LogisticRegression | None = None  # scores the batches the detector never learns from
     for b in np.unique(batches):
-        fit_rows = train & (batches != b)
-        model = fit(x[fit_rows], y[fit_rows], c)
+        if (train & (batches == b)).any():
+            model = fit(x[train & (batches != b)], y[train & (batches != b)], c)
+        else:
+            everything = model = everything or fit(x[train], y[train], c)
         scores[batches == b] = model.predict_proba(x[batches == b])[:, 1]
     return scores
 
@@ -100,6 +115,20 @@ def lowest_threshold(scores: np.ndarray, already: np.ndarray, negatives: np.ndar
     return 0.99
 
 
+def veto_bar(scores: np.ndarray, lexicon: np.ndarray, positives: np.ndarray) -> float:
+    """The bar below which the advice detector sets a lexicon referral aside: at most MAX_VETO, and at or below
+    the lowest out-of-batch score of any advice message the lexicons caught, so none of those is set aside.
+
+    >>> veto_bar(np.array([0.05, 0.9, 0.01]), np.array([True, True, True]), np.array([True, True, False]))
+    0.05
+    >>> veto_bar(np.array([0.6, 0.01]), np.array([True, True]), np.array([True, False]))
+    0.1
+    """
+    caught = scores[lexicon & positives]
+    lowest = float(caught.min()) if caught.size else 1.0
+    return float(np.floor(min(MAX_VETO, lowest) * 100) / 100)
+
+
 @dataclass(frozen=True)
 class Target:
     name: str  # detector name
@@ -109,17 +138,18 @@ class Target:
 
 
 TARGETS = (
-    Target("crisis", lambda e: e.label == "crisis", lambda e: e.label != "concern",
-           lambda e: e.label in ("benign", "advice")),
+    Target("crisis", lambda e: e.label == "crisis", lambda e: e.label != "concern" and not e.advice_only,
+           lambda e: e.label in ("benign", "advice") and not e.advice_only),
     Target("advice", lambda e: e.label == "advice", lambda e: e.label in ("advice", "benign"),
            lambda e: e.label == "benign"),
 )
 
 
 def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np.ndarray,
-               similar: np.ndarray | None = None) -> dict[str, float]:
+               similar: np.ndarray | None = None, positives: np.ndarray | None = None) -> dict[str, float]:
     """Bars for one detector, each the lowest that keeps its false-alarm target (see the constants).
-    `similar`: messages exemplar similarity already sends to a check-in."""
+    `similar`: messages exemplar similarity already sends to a check-in. `positives`: the detector's own
+    class (advice: the veto bar is chosen on them, `veto_bar`)."""
     if name == "crisis":
         crisis = lowest_threshold(scores, lexicon, negatives, MAX_FALSE_CRISIS)
         full = lexicon | (scores >= crisis)
@@ -127,15 +157,18 @@ def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np
         check_in = lowest_threshold(scores, flagged, negatives, MAX_FALSE_CRISIS + MAX_FALSE_CHECK_IN)
         concern = lowest_threshold(scores, full, negatives, MAX_FALSE_CONCERN)
         return {"crisis": crisis, "check_in": min(check_in, crisis), "concern": min(concern, check_in, crisis)}
-    return {"refer": lowest_threshold(scores, lexicon, negatives, MAX_FALSE_REFERRAL)}
+    veto = veto_bar(scores, lexicon, positives if positives is not None else np.zeros(len(scores), bool))
+    kept = lexicon & (scores >= veto)
+    return {"refer": lowest_threshold(scores, kept, negatives, MAX_FALSE_REFERRAL), "veto": veto}
 
 
 def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_the_bot: bool = False,
            similar: bool = False) -> str:
     """What the screen does with one message: crisis as bot.guards.crisis.grade decides ('crisis', 'check_in',
-    'concern' or 'none'); advice: 'refer' or 'none'."""
+    'concern' or 'none'); advice: 'refer' or 'none' (a lexicon referral stands unless the score is below the
+    veto bar)."""
     if name == "advice":
-        return "refer" if lexicon or score >= bars["refer"] else "none"
+        return "refer" if (lexicon and score >= bars.get("veto", 0.0)) or score >= bars["refer"] else "none"
     from bot.guards.crisis import grade
     from bot.models import GuardVerdict
 
@@ -144,13 +177,18 @@ def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_th
 
 
 def nested_bars(name: str, x: sparse.csr_matrix, y: np.ndarray, batches: np.ndarray, train: np.ndarray,
-                lexicon: np.ndarray, negatives: np.ndarray, similar: np.ndarray) -> dict[str, dict[str, float]]:
-    """Per batch, the bars chosen without it: on out-of-batch scores of the other batches only."""
+                lexicon: np.ndarray, negatives: np.ndarray, similar: np.ndarray,
+                bars: dict[str, float]) -> dict[str, dict[str, float]]:
+    """Per batch, the bars chosen without it: on out-of-batch scores of the other batches only. A batch that
+    neither trains the detector nor sets its bars gets `bars`, the ones chosen on every batch."""
     out: dict[str, dict[str, float]] = {}
     for b in np.unique(batches):
         rest = batches != b
+        if not ((train | negatives) & ~rest).any():
+            out[str(b)] = bars
+            continue
         inner = out_of_batch(x[rest], y[rest], batches[rest], train[rest], C)
-        out[str(b)] = thresholds(name, inner, lexicon[rest], negatives[rest], similar[rest])
+        out[str(b)] = thresholds(name, inner, lexicon[rest], negatives[rest], similar[rest], y[rest])
     return out
 
 
@@ -214,8 +252,8 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
         train = np.array([t.learns_from(e) for e in examples])
         negatives = np.array([t.negative(e) for e in examples])
         oob = out_of_batch(x, y, batches, train, C)
-        bars = thresholds(t.name, oob, lexicon[t.name], negatives, similar)
-        per_batch = nested_bars(t.name, x, y, batches, train, lexicon[t.name], negatives, similar)
+        bars = thresholds(t.name, oob, lexicon[t.name], negatives, similar, y)
+        per_batch = nested_bars(t.name, x, y, batches, train, lexicon[t.name], negatives, similar, bars)
         model = fit(x[train], y[train], C)
         coef = model.coef_[0]
         detectors[t.name] = learned.Detector(t.name, coef[: vectors.shape[1]], coef[vectors.shape[1]:],
@@ -224,20 +262,24 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
         lobo = [decide(t.name, s, lex, per_batch[b], bot, sim)
                 for s, lex, b, bot, sim in zip(oob, lexicon[t.name], batches, to_bot, similar)]
         fitted = [decide(t.name, s, lex, bars, bot, sim) for s, lex, bot, sim in zip(in_sample, lexicon[t.name], to_bot, similar)]
-        lexicon_only = [decide(t.name, 0.0, lex, {k: 2.0 for k in bars}, False, sim)
+        lexicon_only = [decide(t.name, 0.0, lex, {k: 2.0 for k in bars if k != "veto"}, False, sim)
                         for lex, sim in zip(lexicon[t.name], similar)]
-        rows = negatives | y
+        own = np.isin(batches, np.unique(batches[train | negatives]))  # the batches it learns from or sets bars on
+
+        def on(decisions: Sequence[str], where: np.ndarray) -> dict[str, float | int]:
+            return rates([d for d, w in zip(decisions, where) if w], [e for e, w in zip(examples, where) if w], t.name,
+                         [tp for tp, w in zip(topic, where) if w])
+        rows = (negatives | y) & own
         fpr, tpr, cut = roc_curve(y[rows], oob[rows])
         keep = np.unique(np.linspace(0, len(fpr) - 1, 60).astype(int))
         report["detectors"][t.name] = {
             "bars": bars, "bars_per_left_out_batch": per_batch,
             "average_precision_left_out": round(float(average_precision_score(y[rows], oob[rows])), 4),
-            "left_out": rates(lobo, examples, t.name, topic),
-            "left_out_per_batch": {b: rates([d for d, bb in zip(lobo, batches) if bb == b],
-                                            [e for e in examples if e.batch == b], t.name,
-                                            [tp for tp, bb in zip(topic, batches) if bb == b]) for b in report["batches"]},
-            "training_set": rates(fitted, examples, t.name, topic),
-            "lexicon_only": rates(lexicon_only, examples, t.name, topic),
+            "left_out": on(lobo, own),
+            "left_out_per_batch": {b: on(lobo, batches == b) for b in report["batches"]},
+            "never_learned_from": on(lobo, ~own) if (~own).any() else None,  # scored by the model of every batch
+            "training_set": on(fitted, own),
+            "lexicon_only": on(lexicon_only, own),
             "roc_left_out": [[round(float(fpr[i]), 4), round(float(tpr[i]), 4), round(float(min(cut[i], 1.0)), 4)] for i in keep],
         }
         scored[t.name] = np.round(oob, 4)
