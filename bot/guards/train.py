@@ -2,10 +2,11 @@
 
 Training data: bot/data/guard_training/*.jsonl, one file per independently written batch (its README says how
 they were written and labelled); the batches in its `advice_only/` folder train the advice detector only (the
-crisis detector retrained with them lost three held-apart crisis messages, README). Every figure here is leave-one-batch-out: a batch is scored by a model fitted
-on the other batches only, because random splits of paraphrase data flatter. Thresholds are chosen on those
-out-of-batch scores, combined with what the lexicons already catch, to meet the targets below; the final
-model is then fitted on every batch. Reproducible: no randomness (deterministic solver, fixed order).
+crisis detector retrained with them lost three held-apart crisis messages, README). Every figure here is leave-
+one-batch-out: a batch is scored by a model fitted on the other batches only, because random splits of paraphrase
+data flatter. Thresholds are chosen on those out-of-batch scores, combined with what the lexicons already catch,
+to meet the targets below; the final model is then fitted on every batch. Reproducible: no randomness
+(deterministic solver, fixed order).
 """
 from __future__ import annotations
 
@@ -157,7 +158,7 @@ def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np
         check_in = lowest_threshold(scores, flagged, negatives, MAX_FALSE_CRISIS + MAX_FALSE_CHECK_IN)
         concern = lowest_threshold(scores, full, negatives, MAX_FALSE_CONCERN)
         return {"crisis": crisis, "check_in": min(check_in, crisis), "concern": min(concern, check_in, crisis)}
-    veto = veto_bar(scores, lexicon, positives if positives is not None else np.zeros(len(scores), bool))
+    veto = veto_bar(scores, lexicon, positives) if positives is not None else 0.0
     kept = lexicon & (scores >= veto)
     return {"refer": lowest_threshold(scores, kept, negatives, MAX_FALSE_REFERRAL), "veto": veto}
 
@@ -214,6 +215,14 @@ def rates(decisions: Sequence[str], examples: Sequence[Example], name: str,
             "n": len(by_label["crisis"])}
 
 
+def rates_where(decisions: Sequence[str], examples: Sequence[Example], name: str, topic: Sequence[bool],
+                where: np.ndarray) -> dict[str, float | int]:
+    """`rates` over the rows where `where` is true."""
+    def pick(values: Sequence) -> list:
+        return [v for v, w in zip(values, where) if w]
+    return rates(pick(decisions), pick(examples), name, pick(topic))
+
+
 def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: Path = learned.MODEL_FILE,
         report_file: Path = REPORT_FILE, progress: Callable[[str], None] = print) -> dict:
     """Fit both detectors on every batch, write the weights and a leave-one-batch-out report; return it."""
@@ -267,8 +276,8 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
         own = np.isin(batches, np.unique(batches[train | negatives]))  # the batches it learns from or sets bars on
 
         def on(decisions: Sequence[str], where: np.ndarray) -> dict[str, float | int]:
-            return rates([d for d, w in zip(decisions, where) if w], [e for e, w in zip(examples, where) if w], t.name,
-                         [tp for tp, w in zip(topic, where) if w])
+            return rates_where(decisions, examples, t.name, topic, where)
+
         rows = (negatives | y) & own
         fpr, tpr, cut = roc_curve(y[rows], oob[rows])
         keep = np.unique(np.linspace(0, len(fpr) - 1, 60).astype(int))
