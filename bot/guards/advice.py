@@ -13,6 +13,8 @@ False
 """
 from __future__ import annotations
 
+from typing import Literal, Mapping
+
 from bot.guards.rules import Rule, matching_forms
 from bot.models import GuardVerdict
 
@@ -28,3 +30,16 @@ def check_advice(text: str, rules: tuple[Rule, ...], variants: tuple[str, ...] =
             matched.append(rule.name)
     return GuardVerdict(name=NAME, fired=bool(matched), kind="needs_clinician" if matched else None,
                         reason=", ".join(matched) or "none", detail={"matched": matched})
+
+
+def referral(patterns: bool, score: float, bars: Mapping[str, float]) -> Literal["refer", "set_aside", "none"]:
+    """What the advice screen does with the patterns' verdict and the learned detector's score, for the pipeline
+    and the training report alike (as bot.guards.crisis.grade for crisis). `bars`: `refer`, the detector's bar,
+    and `veto`, below which it sets the patterns' referral aside (bot.guards.train.veto_bar; none: never).
+
+    >>> referral(True, 0.05, {"refer": 0.5, "veto": 0.1}), referral(False, 0.6, {"refer": 0.5})
+    ('set_aside', 'refer')
+    """
+    if patterns:
+        return "set_aside" if score < bars.get("veto", 0.0) else "refer"
+    return "refer" if score >= bars["refer"] else "none"

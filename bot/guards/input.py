@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.config import Clinic
 from bot.guards.about import check_about
-from bot.guards.advice import check_advice
+from bot.guards.advice import check_advice, referral
 from bot.guards.crisis import check_crisis, grade
 from bot.guards.injection import check_injection
 from bot.guards.language import check_language
@@ -124,11 +124,11 @@ def _with_learned_advice(advice: GuardVerdict, score: float | None, detectors: D
     detail = {**advice.detail, "learned": score}
     if score is None or detectors is None:
         return advice.model_copy(update={"detail": detail})
-    bars = detectors["advice"].thresholds
-    if advice.fired and score < bars.get("veto", 0.0):
+    decision = referral(advice.fired, score, detectors["advice"].thresholds)
+    if decision == "set_aside":
         return advice.model_copy(update={"fired": False, "kind": None, "detail": {**detail, "set_aside": True},
                                          "reason": f"patterns {advice.reason} set aside: learned detector {score:.2f}"})
-    if advice.fired or score < bars["refer"]:
+    if decision == "none" or advice.fired:
         return advice.model_copy(update={"detail": detail})
     return advice.model_copy(update={"fired": True, "kind": "needs_clinician", "detail": detail,
                                      "reason": f"learned detector {score:.2f}"})

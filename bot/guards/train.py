@@ -169,7 +169,9 @@ def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_th
     'concern' or 'none'); advice: 'refer' or 'none' (a lexicon referral stands unless the score is below the
     veto bar)."""
     if name == "advice":
-        return "refer" if (lexicon and score >= bars.get("veto", 0.0)) or score >= bars["refer"] else "none"
+        from bot.guards.advice import referral
+
+        return "refer" if referral(lexicon, score, bars) == "refer" else "none"
     from bot.guards.crisis import grade
     from bot.models import GuardVerdict
 
@@ -215,12 +217,8 @@ def rates(decisions: Sequence[str], examples: Sequence[Example], name: str,
             "n": len(by_label["crisis"])}
 
 
-def rates_where(decisions: Sequence[str], examples: Sequence[Example], name: str, topic: Sequence[bool],
-                where: np.ndarray) -> dict[str, float | int]:
-    """`rates` over the rows where `where` is true."""
-    def pick(values: Sequence) -> list:
-        return [v for v, w in zip(values, where) if w]
-    return rates(pick(decisions), pick(examples), name, pick(topic))
+def subset(values: Sequence, where: np.ndarray) -> list:
+    return [v for v, w in zip(values, where) if w]
 
 
 def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: Path = learned.MODEL_FILE,
@@ -275,8 +273,8 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
                         for lex, sim in zip(lexicon[t.name], similar)]
         own = np.isin(batches, np.unique(batches[train | negatives]))  # the batches it learns from or sets bars on
 
-        def on(decisions: Sequence[str], where: np.ndarray) -> dict[str, float | int]:
-            return rates_where(decisions, examples, t.name, topic, where)
+        def on(decisions: Sequence[str], where: np.ndarray) -> dict[str, float | int]:  # `rates` over some rows
+            return rates(subset(decisions, where), subset(examples, where), t.name, subset(topic, where))
 
         rows = (negatives | y) & own
         fpr, tpr, cut = roc_curve(y[rows], oob[rows])
