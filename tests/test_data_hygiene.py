@@ -89,3 +89,21 @@ def test_the_development_questions_share_none_with_the_suite_or_the_held_apart_s
     measured = questions(suite.cases) | questions(load_heldout(HELDOUT_DIR, suite.ids))
     assert len(dev) > 250
     assert not [qid for qid, q in measured.items() if hygiene.normalise(q) in dev]
+
+
+def test_the_pending_batches_share_none_with_the_suite_or_the_held_apart_sets():
+    """evals/pending/ holds batches written to become training data; one that copied a measured question would
+    leak it the day it joins."""
+    import json
+
+    from evals.dev import DEV_DIR
+
+    pending = DEV_DIR.parent / "pending"
+    suite = load_suite()
+    texts = list(questions(load_heldout(pending, suite.ids)).values())
+    texts += [json.loads(line)["text"] for path in sorted(pending.glob("*.jsonl"))
+              for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(texts) > 800
+    written = {hygiene.normalise(t) for t in texts}
+    measured = questions(suite.cases) | questions(load_heldout(HELDOUT_DIR, suite.ids))
+    assert not [qid for qid, q in measured.items() if hygiene.normalise(q) in written]
