@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
@@ -32,3 +33,20 @@ class FakeEmbedder:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         return np.stack([self.embed_query(t) for t in texts])
+
+
+class FixedDetectors:
+    """Stands in for the learned detectors (bot.guards.learned.Detectors): every message gets the same crisis and
+    advice probabilities, judged against the given bars."""
+
+    def __init__(self, crisis: float = 0.0, advice: float = 0.0, crisis_bars: dict[str, float] | None = None,
+                 advice_bars: dict[str, float] | None = None) -> None:
+        self.probabilities = {"crisis": crisis, "advice": advice}
+        self.bars = {"crisis": crisis_bars or {"crisis": 0.94, "check_in": 0.49, "concern": 0.19},
+                     "advice": advice_bars or {"refer": 0.5, "veto": 0.1}}
+
+    def scores(self, text: str, vec: np.ndarray, flags: np.ndarray) -> dict[str, float]:
+        return dict(self.probabilities)
+
+    def __getitem__(self, name: str) -> SimpleNamespace:
+        return SimpleNamespace(thresholds=self.bars[name])

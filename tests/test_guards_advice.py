@@ -9,6 +9,7 @@ from bot.config import Clinic
 from bot.guards.advice import check_advice
 from bot.guards.input import screen
 from bot.guards.rules import GuardRules, load_rules
+from tests.fakes import FixedDetectors
 
 
 @pytest.fixture(scope="module")
@@ -202,22 +203,6 @@ def test_unless_cancels_an_entry(tmp_path) -> None:
     assert not check_advice("Is ketamine safe in pregnancy for a zebra?", advice).fired
 
 
-class _AdviceScore:
-    """Stands in for the learned detectors: a fixed advice probability, the crisis detector quiet."""
-
-    def __init__(self, advice: float) -> None:
-        self.advice = advice
-
-    def scores(self, text, vec, flags):
-        return {"crisis": 0.0, "advice": self.advice}
-
-    def __getitem__(self, name):
-        from types import SimpleNamespace
-
-        bars = {"crisis": 0.94, "check_in": 0.49, "concern": 0.19} if name == "crisis" else {"refer": 0.5, "veto": 0.1}
-        return SimpleNamespace(thresholds=bars)
-
-
 @pytest.mark.parametrize("advice, kind", [(0.02, None), (0.1, "needs_clinician"), (0.4, "needs_clinician")])
 def test_the_detector_sets_a_lexicon_referral_aside_only_below_its_veto_bar(advice: float, kind, rules: GuardRules) -> None:
     """"Is there parking, or should I take the bus?" matches a personal pattern ("should I take"); a detector
@@ -226,7 +211,7 @@ def test_the_detector_sets_a_lexicon_referral_aside_only_below_its_veto_bar(advi
 
     text = "is there parking at the clinic or should i take the bus"
     assert check_advice(text, rules.advice).fired
-    decision = screen(text, np.zeros(384, dtype=np.float32), rules, None, Clinic(), detectors=_AdviceScore(advice))
+    decision = screen(text, np.zeros(384, dtype=np.float32), rules, None, Clinic(), detectors=FixedDetectors(advice=advice))
     verdict = next(v for v in decision.verdicts if v.name == "medical_advice")
     assert decision.kind == kind and verdict.fired is (kind is not None)
     assert verdict.detail.get("set_aside", False) is (kind is None)

@@ -1,14 +1,13 @@
 """The wired pipeline over the small test corpus with the fake embedder: fast, no model."""
 import dataclasses
 import json
-from types import SimpleNamespace
 
 import pytest
 
 from bot import index
 from bot.compose import answer_lines
 from bot.pipeline import Bot
-from tests.fakes import FakeEmbedder
+from tests.fakes import FakeEmbedder, FixedDetectors
 
 
 @pytest.fixture
@@ -141,21 +140,10 @@ def test_distress_the_bot_has_no_answer_for_gets_a_check_in_not_a_bare_no_answer
     assert turn.answer == bot.templates["check_in"] and turn.answer.index("988") < turn.answer.index("911")
 
 
-class _ConcernBand:
-    """Stands in for the learned detectors: every message scores in the crisis detector's uncertain band."""
-    bars = {"crisis": 0.94, "check_in": 0.49, "concern": 0.19}
-
-    def scores(self, text, vec, flags):
-        return {"crisis": 0.3, "advice": 0.0}
-
-    def __getitem__(self, name):
-        return SimpleNamespace(thresholds=self.bars if name == "crisis" else {"refer": 0.57})
-
-
 def test_the_detectors_uncertain_band_alone_never_puts_a_check_in_before_a_clinic_logistics_question(bot):
     """'Is there a payment plan?' scored in the band gets the clinic's 'can tell you' reply and the 988 line;
     with distress words, or with no clinic topic to answer from, the no-answer is still a check-in."""
-    bot = dataclasses.replace(bot, detectors=_ConcernBand())
+    bot = dataclasses.replace(bot, detectors=FixedDetectors(crisis=0.3, advice_bars={"refer": 0.57}))
     turn = bot.answer("is there a payment plan")
     assert turn.kind == "no_answer" and turn.clinic_topic and "check_in" not in turn.flags
     assert "crisis_concern" in turn.flags and "988" in turn.answer
