@@ -30,7 +30,8 @@ ADVICE = [
     ("Should I stop taking my antidepressants?", "start_stop"), ("Can I quit my meds once I start KAP?", "start_stop"),
     ("Do I need to come off lithium first?", "start_stop"), ("I want to replace my medication with ketamine", "start_stop"),
     # pregnancy or breastfeeding
-    ("Is ketamine safe during pregnancy?", "pregnancy"), ("I'm breastfeeding, can I have an infusion?", "pregnancy"),
+    ("Is ketamine safe during my pregnancy?", "pregnancy"), ("I'm breastfeeding, can I have an infusion?", "pregnancy"),
+    ("can I breastfeed after a ketamine treatment", "pregnancy"),
     ("We're trying to conceive, is KAP ok?", "pregnancy"), ("¿Puedo usar ketamina si estoy embarazada?", "pregnancy"),
     # personal condition, contraindication, eligibility
     ("I have bipolar disorder, can I get infusions?", "personal_condition"),
@@ -134,8 +135,9 @@ GENERAL_MORE = [
     # the safety of at-home ketamine is informational (the FDA's 2023 warning)
     "Is at-home ketamine safe?", "Is ketamine from an online telehealth service as safe as a clinic?",
     "Are at-home ketamine lozenges riskier than supervised infusions?", "What did the FDA warn about ketamine used at home?",
-    # what a label or study says about pregnancy
+    # pregnancy asked without I/my/we: what the labels warn is the general answer (the pregnancy card)
     "What do studies say about ketamine use in pregnancy?", "Does the Spravato label mention breastfeeding?",
+    "Is ketamine safe during pregnancy?", "can you do ketamine while breastfeeding", "is ketamine ok if ur pregnant",
     # expectations, preparation, logistics
     "What should I expect during my first session?", "What kind of questions should I have ready for the intake?",
     "Can I take a friend to my session?", "Can I take notes during my session?", "Can I use the bathroom during an infusion?",
@@ -199,8 +201,8 @@ def test_unless_cancels_an_entry(tmp_path) -> None:
     text = (data / "advice.yaml").read_text(encoding="utf-8")
     (data / "advice.yaml").write_text(text.replace("unless: ['^", "unless: ['\\bzebra\\b', '^", 1), encoding="utf-8")
     advice = load_rules(data).advice
-    assert check_advice("Is ketamine safe in pregnancy?", advice).fired
-    assert not check_advice("Is ketamine safe in pregnancy for a zebra?", advice).fired
+    assert check_advice("Is ketamine safe in my pregnancy?", advice).fired
+    assert not check_advice("Is ketamine safe in my pregnancy, zebra?", advice).fired
 
 
 @pytest.mark.parametrize("advice, kind", [(0.02, None), (0.1, "needs_clinician"), (0.4, "needs_clinician")])
