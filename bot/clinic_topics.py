@@ -34,6 +34,7 @@ class ClinicTopic:
     name: str
     label: str  # finishes the sentence "<clinic> can tell you about …"
     pattern: re.Pattern[str] | None  # None: only the learned recogniser gives this topic
+    addressed: re.Pattern[str] | None = None  # `other` only: asked of the clinic, about no named topic
 
     @property
     def template_key(self) -> str:
@@ -44,7 +45,9 @@ def load_topics(path: Path = TOPICS_FILE) -> list[ClinicTopic]:
     raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     try:
         topics = [ClinicTopic(str(t["name"]), str(t["label"]), re.compile(t["pattern"])) for t in raw["topics"]]
-        return topics + [ClinicTopic(str(raw["other"]["name"]), str(raw["other"]["label"]), None)]
+        other = raw["other"]
+        addressed = re.compile(other["pattern"]) if other.get("pattern") else None
+        return topics + [ClinicTopic(str(other["name"]), str(other["label"]), None, addressed)]
     except (KeyError, TypeError, re.error) as exc:
         raise ValueError(f"{path.name}: each topic needs name, label and a valid pattern, and `other` a name "
                          f"and label ({exc})") from exc
@@ -52,12 +55,25 @@ def load_topics(path: Path = TOPICS_FILE) -> list[ClinicTopic]:
 
 def recognise(question: str, topics: list[ClinicTopic], model: ClinicModel | None = None,
               vec: np.ndarray | None = None) -> ClinicTopic | None:
-    """The first topic whose pattern matches the folded question; else, when the learned model (given the
-    question's embedding) takes it, the topic of the closest labelled question or the `other` topic."""
+    """The first topic whose pattern matches the folded question; else, when the question is asked of the
+    clinic itself (the `other` topic's pattern) or the learned model (given the question's embedding) takes it,
+    the topic of the closest labelled question, or the `other` topic without the model.
+
+    >>> topics = load_topics()
+    >>> recognise("is your prescriber an MD or a nurse practitioner", topics).name
+    'practice'
+    >>> recognise("can you do ketamine while on adderall", topics) is None
+    True
+    """
     folded = fold(question)
     found = next((t for t in topics if t.pattern is not None and t.pattern.search(folded)), None)
-    if found or model is None or vec is None or model.probability(question, vec) < model.bar:
+    if found:
         return found
+    addressed = any(t.addressed is not None and t.addressed.search(folded) for t in topics)
+    if model is None or vec is None:
+        return next((t for t in topics if t.pattern is None), None) if addressed else None
+    if not addressed and model.probability(question, vec) < model.bar:
+        return None
     name = model.nearest_topic(vec)
     named = [t for t in topics if t.name == name] or [t for t in topics if t.pattern is None]
     return named[0] if named else None
