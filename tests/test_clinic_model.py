@@ -43,6 +43,14 @@ def test_far_from_every_labelled_question_it_gets_the_generic_topic():
     assert topic.name == "practice" and topic.pattern is None and topic.label
 
 
+def test_a_question_asked_of_the_clinic_keeps_the_generic_topic_whatever_the_nearest_labelled_one():
+    """The closest labelled question names the topic of few such questions ("does your clinic have references
+    on the trials?" lies nearest an insurance question): the visitor gets the generic topic, never a wrong one."""
+    question = "does your clinic have references on the ketamine trials?"
+    assert recognise(question, TOPICS, model(-4.0), unit(1, 1, 0.1, 0)).name == "practice"
+    assert recognise(question, TOPICS, model(-40.0), unit(1, 1, 0.1, 0)).name == "practice"  # even below the bar
+
+
 def test_below_the_bar_nothing_is_taken_and_a_pattern_always_wins():
     assert recognise("is the doc board certified lol", TOPICS, model(-4.0, bar=0.999), unit(1, 1, 0, 0)) is None
     assert recognise("How much does a session cost?", TOPICS, model(-4.0), unit(1, 0.1, 1, 0)).name == "cost"

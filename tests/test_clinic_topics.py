@@ -35,6 +35,9 @@ TOPICS = load_topics()
     ("can I bring my boyfriend along", "who_in_room"), ("r ur hours different on fridays", "location_hours"),
     ("how does a session goes at your place", "sessions_here"), ("how do you screen new patients", "screening"),
     ("is the therapy part on the same day as the ketamine?", "sessions_here"),
+    # asked of the clinic itself, about a matter no topic names: the generic topic
+    ("is your prescriber an MD or a nurse practitioner", "practice"), ("do u treat ppl over 75?", "practice"),
+    ("does anyone on your staff speak Spanish?", "practice"), ("can I eat before, at yours?", "practice"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
     assert recognise(question, TOPICS).name == name
@@ -49,6 +52,8 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "Why is ketamine in the news coverage so much?", "How fast before it starts to work?", "hello, is anyone there?",
     "I'd like to taper my sleeping pills before the first session, how fast?", "Could I have a bad trip?",
     "How are patients screened for ketamine in clinical trials?", "Does the effect last longer than a day?",
+    # the general you
+    "can you do ketamine while pregnant", "can u take ketamine with adderall", "how often do you take spravato",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
