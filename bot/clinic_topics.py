@@ -1,9 +1,10 @@
 """What only the clinic can say: recognise questions about its own prices, insurance, booking, place and
 hours, what to bring, who is in the room, how it runs its sessions and integration visits, and its staff.
 
-Patterns are reviewed data (bot/data/clinic_topics.yaml); the learned recogniser (bot/clinic_model.py) adds
-the wording they miss, and lends such a question the topic of the closest labelled one, else the file's
-`other` topic. A recognised question is answered from the clinic's
+Patterns are reviewed data (bot/data/clinic_topics.yaml); a question asked of the clinic itself that no topic
+names gets the file's `other` topic (its own pattern); the learned recogniser (bot/clinic_model.py) adds the
+wording they miss, and lends such a question the topic of the closest labelled one, else the `other` topic.
+A recognised question is answered from the clinic's
 own reviewed statements when they say something relevant, else with the fixed text "<clinic> can tell you
 about <topic>", never with a research quote that merely shares a word, and never with an invented fact.
 
@@ -77,8 +78,7 @@ def recognise(question: str, topics: list[ClinicTopic], model: ClinicModel | Non
     if model is None or vec is None or model.probability(question, vec) < model.bar:
         return None
     name = model.nearest_topic(vec)
-    named = [t for t in topics if t.name == name] or [t for t in topics if t.pattern is None]
-    return named[0] if named else None
+    return next((t for t in topics if t.name == name), other)
 
 
 def topic_templates(template: str, topics: list[ClinicTopic]) -> dict[str, str]:
