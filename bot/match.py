@@ -31,6 +31,24 @@ from bot.retrieve import tokenize
 HINT_CARDS = 2
 HINT_FLOOR = 0.7
 HINT_WEIGHT = 2.0
+NEAREST_NOT_COVERED = "nearest, not covered"  # CardMatch.via when a near not-covered card declines (below)
+
+
+def declines_as_not_covered(match: CardMatch, threshold: float, best_probability: float | None, bar: float) -> bool:
+    """The nearest card is a not-covered card that reached the threshold but not the margin over the runner-up,
+    and no retrieved sentence is likely to answer (the sentence scorer's best below `bar`): the sources most
+    likely do not answer this, and retrieval would quote a near miss ("is psilocybin better than ketamine?"
+    quoting that calling ketamine a psychedelic does not make it psilocybin). A confident sentence still answers.
+
+    >>> near = CardMatch(card_id="not-covered-doses", score=0.9, runner_up="single-session", runner_up_score=0.85,
+    ...                  not_covered=True)
+    >>> declines_as_not_covered(near, 0.78, 0.05, 0.5), declines_as_not_covered(near, 0.78, 0.9, 0.5)
+    (True, False)
+    >>> declines_as_not_covered(near.model_copy(update={"score": 0.7}), 0.78, 0.05, 0.5)
+    False
+    """
+    return (match.not_covered and not match.matched and match.score >= threshold
+            and best_probability is not None and best_probability < bar)
 
 
 @dataclass(frozen=True)

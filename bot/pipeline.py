@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import numpy as np
@@ -33,7 +33,7 @@ from bot.guards.input import screen
 from bot.guards.output import output_guard, problems
 from bot.guards.rules import GuardRules, exemplar_vectors, load_rules
 from bot.guards.validate import spaced_reading, validate
-from bot.match import CardMatcher
+from bot.match import NEAREST_NOT_COVERED, CardMatcher, declines_as_not_covered
 from bot.models import CardMatch, ScoredChunk, Turn
 from bot.qtype import QuestionTypes
 from bot.retrieve import HybridRetriever, LexicalIndex, Mode
@@ -160,6 +160,10 @@ class Bot:
             turn.retrieved, selection = self._evidence(decision.question, query_vec, turn, clinic_only=topic is not None)
             if joined:
                 selection = self._read_as_follow_up(decision.question, joined, turn) or selection
+            if declines_as_not_covered(turn.card, self.matcher.threshold, selection.best_probability,
+                                       self.settings.not_covered_probability):
+                turn.card = turn.card.model_copy(update={"via": NEAREST_NOT_COVERED})
+                selection = replace(selection, not_covered=template_key(turn.card.card_id or ""))
         turn.answer_probability = selection.best_probability
         with _timed(turn, "compose"):
             draft = self._draft(decision.kind, decision.message, selection, decision.question, topic)

@@ -87,3 +87,11 @@ def test_a_bar_on_the_sentence_scorers_best_turns_an_unlikely_quote_into_no_answ
         turn = strict.answer(question)
         assert turn.kind == "no_answer" or turn.answer_probability is None or turn.answer_probability >= 0.3, question
     assert strict.answer(extra[0]).kind == "no_answer"
+
+
+def test_a_near_not_covered_card_tells_the_visitor_the_sources_do_not_cover_it(real_bot):
+    # nearest card: not-covered-older-adults, within the margin of an answering card; no sentence likely answers
+    turn = real_bot.answer("is ketamine riskier for people in their seventies")
+    assert turn.kind == "no_answer" and not turn.card.matched and turn.card.not_covered
+    assert turn.card.via == "nearest, not covered" and turn.citations == []
+    assert answer_lines(turn.answer)[0] == real_bot.templates[f"not_covered:{turn.card.card_id}"]

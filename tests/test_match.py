@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from bot.cards import Card
-from bot.match import CardMatcher
+from bot.match import CardMatcher, declines_as_not_covered
+from bot.models import CardMatch
 from tests.fakes import FakeEmbedder
 
 E = FakeEmbedder()
@@ -59,3 +60,28 @@ def test_hints_offer_the_nearest_cards_answer_sentences_with_a_bonus():
     hints = matcher().hints(q, E.embed_query(q), answers, n=1, floor=0.1, weight=1.0)
     assert list(hints) == [11] and hints[11] > 0
     assert matcher().hints(q, E.embed_query(q), answers, n=2, floor=0.99, weight=1.0) == {}
+
+
+# ---- a near not-covered card declines ---------------------------------------------------------------------
+
+NEAR = CardMatch(card_id="not-covered-doses", score=0.85, runner_up="single-session", runner_up_score=0.83,
+                 not_covered=True)
+
+
+def test_a_near_not_covered_card_declines_when_no_retrieved_sentence_is_likely_to_answer():
+    assert declines_as_not_covered(NEAR, threshold=0.78, best_probability=0.05, bar=0.5)
+
+
+def test_a_confident_retrieved_sentence_still_answers_beside_a_near_not_covered_card():
+    assert not declines_as_not_covered(NEAR, threshold=0.78, best_probability=0.5, bar=0.5)
+
+
+def test_only_a_not_covered_card_above_the_threshold_and_unmatched_declines():
+    assert not declines_as_not_covered(NEAR.model_copy(update={"not_covered": False}), 0.78, 0.05, 0.5)
+    assert not declines_as_not_covered(NEAR.model_copy(update={"score": 0.77}), 0.78, 0.05, 0.5)
+    assert not declines_as_not_covered(NEAR.model_copy(update={"matched": True}), 0.78, 0.05, 0.5)  # its own path
+
+
+def test_without_the_sentence_scorer_or_with_the_bar_at_zero_nothing_declines():
+    assert not declines_as_not_covered(NEAR, 0.78, None, 0.5)
+    assert not declines_as_not_covered(NEAR, 0.78, 0.0, 0.0)

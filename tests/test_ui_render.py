@@ -172,6 +172,10 @@ def test_trace_shows_how_a_card_matched_and_the_card_it_beat() -> None:
     assert "0.7100" in html and "session_length" in html
     turn.card = CardMatch(card_id="not-covered-grief", score=0.93, matched=True, via="similarity", not_covered=True)
     assert "not-covered-grief (matched by similarity, a not-covered card: the sources do not answer it)" in trace_html(turn)
+    turn.card = CardMatch(card_id="not-covered-grief", score=0.85, runner_up="is-it-safe", runner_up_score=0.83,
+                          via="nearest, not covered", not_covered=True)  # bot/match.py declines_as_not_covered
+    assert ("not-covered-grief (not matched, a not-covered card: the sources do not answer it; nearest, so the visitor"
+            " was told so)") in trace_html(turn)
 
 
 def test_trace_names_the_question_a_follow_up_was_read_with() -> None:

@@ -61,7 +61,8 @@ def routing_table(turn: Turn) -> str:
             ("sentence scorer's best probability", "–" if turn.answer_probability is None else turn.answer_probability)]
     if card is not None and card.card_id:
         kind = ", a not-covered card: the sources do not answer it" if card.not_covered else ""
-        rows += [("FAQ card", f"{card.card_id} ({f'matched by {card.via}' if card.matched else 'not matched'}{kind})"),
+        rows += [("FAQ card", f"{card.card_id} ({f'matched by {card.via}' if card.matched else 'not matched'}{kind}"
+                              f"{'; nearest, so the visitor was told so' if card.via and not card.matched else ''})"),
                  ("card score", card.score), ("runner-up", f"{card.runner_up or '–'} ({card.runner_up_score:.4f})"),
                  ("classifier probability", "–" if card.probability is None else card.probability)]
     return table("Clinic topic, FAQ card and question type", ("step", "value"), rows)
