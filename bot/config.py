@@ -49,6 +49,7 @@ class Settings:
     top_k: int = _setting(8, "Chunks kept after fusion.", "KAP_TOP_K")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant.", None)
     min_relevance: float = _setting(0.33, "Calibrated: a best sentence scoring below this means nothing relevant.", "KAP_MIN_RELEVANCE")
+    confident_probability: float = _setting(0.8, "A retrieved sentence the learned sentence scorer rates at least this likely to answer is relevant even when the similarity rule finds it too far (above 1: off).", None)
     min_answer_probability: float = _setting(0.0, "A retrieved answer whose best sentence the learned sentence scorer rates below this becomes no answer; 0: off (evals/README.md has the trade-off).", "KAP_MIN_ANSWER_PROBABILITY")
     min_sentence: float = _setting(0.30, "A sentence's cosine to the question must reach this to be quoted.", None)
     site_subject: str = _setting("ketamine", "What a question leaning on a pronoun with none before it (\"is it legal?\") is read as about; empty (in the config file): not at all.", "KAP_SITE_SUBJECT")

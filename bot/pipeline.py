@@ -249,7 +249,8 @@ class Bot:
 
     def _draft(self, kind: str | None, message: str, selection: Selection, question: str,
                topic: ClinicTopic | None) -> Draft:
-        relevant = selection.relevant(self.settings.min_relevance, self.settings.min_answer_probability)
+        relevant = selection.relevant(self.settings.min_relevance, self.settings.min_answer_probability,
+                                      self.settings.confident_probability)
         if kind == "needs_clinician":  # general, cited context may follow the referral, if it is on the question's topic
             terms = self.bank.salient_terms(question)
             items = [i.model_copy(update={"role": "context"}) for i in selection.items

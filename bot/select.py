@@ -121,18 +121,24 @@ class Selection:
     best_probability: float | None = None  # the learned scorer's best, over every candidate
     not_covered: str = ""  # the template key of a matched not-covered card: the sources do not answer this
 
-    def relevant(self, min_score: float, min_probability: float = 0.0) -> bool:
-        """Anything worth quoting: a best sentence reaching the rule's bar and, when the learned scorer chose,
-        its bar for an answer at all (a quote it rates this unlikely to answer is a wrong answer, not a weak one).
+    def relevant(self, min_score: float, min_probability: float = 0.0, confident: float = 1.01) -> bool:
+        """Anything worth quoting: a best sentence reaching the rule's bar, or one the learned scorer rates at
+        least `confident` likely to answer (casual wording the rule finds far: "will i throw up lol" and the most
+        common side effects); and, when the scorer chose, its bar for an answer at all (a quote it rates this
+        unlikely to answer is a wrong answer, not a weak one).
 
         >>> s = Selection(items=[Evidence(sentence_id=0, chunk_id="c", doc_id="d", text="t", score=0.5)], alternates=[],
         ...               best_dense=0.5, top_score=0.5, best_probability=0.2)
         >>> s.relevant(0.33), s.relevant(0.33, min_probability=0.3)
         (True, False)
+        >>> far = Selection(items=s.items, alternates=[], best_dense=0.2, top_score=0.2, best_probability=0.9)
+        >>> far.relevant(0.33), far.relevant(0.33, confident=0.8)
+        (False, True)
         """
         if self.best_probability is not None and self.best_probability < min_probability:
             return False
-        return bool(self.items) and not self.unknown_terms and self.top_score >= min_score
+        sure = self.best_probability is not None and self.best_probability >= confident
+        return bool(self.items) and not self.unknown_terms and (self.top_score >= min_score or sure)
 
 
 def load_rules(path: Path) -> tuple[list[BalanceRule], int]:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from bot.config import DATA_DIR
-from bot.models import ScoredChunk, Sentence
-from bot.select import SentenceBank, load_rules, select_evidence
+from bot.models import Evidence, ScoredChunk, Sentence
+from bot.select import Selection, SentenceBank, load_rules, select_evidence
 from tests.fakes import FakeEmbedder
 
 E = FakeEmbedder()
@@ -158,6 +158,10 @@ def test_near_copies_in_other_words_are_redundant(bank):
     ("Do you take insurance?", True),
     ("Can I book an appointment for Friday?", True),
     ("How many hours after Spravato must I stay?", False),
+    ("for spravato do they need to watch you 2 hours after?", False),  # a duration, not opening hours
+    ("how many hours do you have to stay with the spray", False),
+    ("what are your hours on saturday", True),
+    ("how many hours are you open on weekends", True),  # "open" still names them
     ("Does ketamine cost less than ECT in the trials?", False),
 ])
 def test_questions_about_the_clinics_own_logistics_are_not_answered_from_evidence(bank, question, logistics):
@@ -207,3 +211,17 @@ def test_replacements_answer_the_clinic_claim_they_may_stand_in_for():
                           min_sentence=0.05, max_sentences=1)
     assert [e.doc_id for e in sel.items] == ["clinic"]
     assert [a.doc_id for a in sel.alternates][:2] == ["b", "a"]  # by the question alone, "a" would lead
+
+
+def test_a_confident_scorer_makes_a_far_sentence_relevant_but_never_overrides_unknown_terms():
+    item = [Evidence(sentence_id=0, chunk_id="c", doc_id="d", text="t", score=0.2)]
+    far = Selection(items=item, alternates=[], best_dense=0.2, top_score=0.2, best_probability=0.85)
+    assert not far.relevant(0.33) and far.relevant(0.33, confident=0.8)
+    assert not far.relevant(0.33, confident=0.9)  # not confident enough
+    unknown = Selection(items=item, alternates=[], best_dense=0.2, top_score=0.2, best_probability=0.95,
+                        unknown_terms=("tinnitu",))
+    assert not unknown.relevant(0.33, confident=0.8)  # a topic the corpus never names stays unanswered
+    empty = Selection(items=[], alternates=[], best_dense=0.2, top_score=0.2, best_probability=0.95)
+    assert not empty.relevant(0.33, confident=0.8)
+    no_model = Selection(items=item, alternates=[], best_dense=0.2, top_score=0.2)
+    assert not no_model.relevant(0.33, confident=0.8)
