@@ -54,6 +54,8 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "How are patients screened for ketamine in clinical trials?", "Does the effect last longer than a day?",
     # the general you
     "can you do ketamine while pregnant", "can u take ketamine with adderall", "how often do you take spravato",
+    # a size, not a price
+    "how much does ketamine raise your blood pressure during a session?", "how much does one infusion help, on average?",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None

@@ -129,6 +129,8 @@ GENERAL = [
 GENERAL_WITH_I = [
     "How many sessions will I need?", "how often do I need boosters after the first six infusions?",
     "Will I need maintenance infusions forever?", "how many infusions would I probably need?",
+    # a drinking problem is a condition asked about in general, not a drink taken with ketamine
+    "I read ketamine helps people with drinking problems, true?",
 ]
 
 GENERAL_MORE = [
@@ -225,3 +227,9 @@ def test_without_the_detectors_a_lexicon_referral_stands(rules: GuardRules) -> N
     """Another language, or no trained detectors: nothing can set the patterns' referral aside."""
     decision = screen("is there parking at the clinic or should i take the bus", None, rules, None, Clinic())
     assert decision.kind == "needs_clinician"
+
+
+def test_ones_own_drinking_problem_is_still_a_personal_question(rules: GuardRules) -> None:
+    assert "personal_condition" in check_advice("I had a drinking problem for years, is ketamine safe for me?",
+                                                rules.advice).detail["matched"]
+    assert "combining" in check_advice("can I have a drink after my session", rules.advice).detail["matched"]
