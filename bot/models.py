@@ -107,7 +107,8 @@ class CardMatch(BaseModel):
     runner_up: str | None = None
     runner_up_score: float = 0.0
     matched: bool = False
-    via: str = ""  # "similarity" (the calibrated rule) or "classifier" (bot/card_model.py), when matched
+    via: str = ""  # "similarity" (the calibrated rule) or "classifier" (bot/card_model.py), when matched;
+    # "nearest, not covered" when an unmatched not-covered card declines (bot/match.py declines_as_not_covered)
     probability: float | None = None  # the card classifier's, when it was asked
     not_covered: bool = False  # the card is a not-covered card: the sources do not answer its questions
 
