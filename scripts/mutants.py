@@ -48,7 +48,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("retrieval returns the worst k chunks", "bot/retrieve.py",
              "fuse(rankings, self.rrf_k)[:k]]", "fuse(rankings, self.rrf_k)[::-1][:k]]", ("tests/test_retrieve.py",)),
     Mutation("relevance threshold off", "bot/select.py",
-             "return bool(self.items) and not self.unknown_terms and self.top_score >= min_score",
+             "return bool(self.items) and not self.unknown_terms and (self.top_score >= min_score or sure)",
              "return bool(self.items)", ("tests/test_select.py",)),
     Mutation("compose drops the [n] markers", "bot/compose.py",
              'lines.append(f"- {one_line(item.text)} [{n}]")', 'lines.append(f"- {one_line(item.text)}")',
