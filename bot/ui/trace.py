@@ -5,6 +5,7 @@ import html
 import json
 from typing import Any, Sequence
 
+from bot.match import NEAREST_NOT_COVERED
 from bot.models import Turn
 
 MAX_CELL_CHARS = 400  # longer cells (chunk texts) are cut, with an ellipsis
@@ -62,7 +63,7 @@ def routing_table(turn: Turn) -> str:
     if card is not None and card.card_id:
         kind = ", a not-covered card: the sources do not answer it" if card.not_covered else ""
         rows += [("FAQ card", f"{card.card_id} ({f'matched by {card.via}' if card.matched else 'not matched'}{kind}"
-                              f"{'; nearest, so the visitor was told so' if card.via and not card.matched else ''})"),
+                              f"{'; nearest, so the visitor was told so' if card.via == NEAREST_NOT_COVERED else ''})"),
                  ("card score", card.score), ("runner-up", f"{card.runner_up or '–'} ({card.runner_up_score:.4f})"),
                  ("classifier probability", "–" if card.probability is None else card.probability)]
     return table("Clinic topic, FAQ card and question type", ("step", "value"), rows)
