@@ -55,12 +55,14 @@ def load_topics(path: Path = TOPICS_FILE) -> list[ClinicTopic]:
 
 
 def recognise(question: str, topics: list[ClinicTopic], model: ClinicModel | None = None,
-              vec: np.ndarray | None = None) -> ClinicTopic | None:
+              vec: np.ndarray | None = None, bar: float | None = None) -> ClinicTopic | None:
     """The first topic whose pattern matches the folded question; else the `other` topic when the question is
     asked of the clinic itself (its pattern); else, when the learned model (given the question's embedding)
     takes it, the topic of the closest labelled question, or the `other` topic. An asked-of-the-clinic question
     keeps the `other` topic: the closest labelled question names its topic for only 23 of the 63 clinic-batch
     questions it alone takes ("does your clinic have references on the trials?" would read as insurance).
+    `bar`: the model's probability needed, when not its own bar (a lower one where a wrong topic costs only
+    the wording of a reply that has no answer anyway: `Settings.clinic_fallback_probability`).
 
     >>> topics = load_topics()
     >>> recognise("is your prescriber an MD or a nurse practitioner", topics).name
@@ -75,7 +77,7 @@ def recognise(question: str, topics: list[ClinicTopic], model: ClinicModel | Non
     other = next((t for t in topics if t.pattern is None), None)
     if other is not None and other.addressed is not None and other.addressed.search(folded):
         return other
-    if model is None or vec is None or model.probability(question, vec) < model.bar:
+    if model is None or vec is None or model.probability(question, vec) < (model.bar if bar is None else bar):
         return None
     name = model.nearest_topic(vec)
     return next((t for t in topics if t.name == name), other)

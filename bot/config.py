@@ -57,6 +57,7 @@ class Settings:
     card_threshold: float = _setting(0.78, "Calibrated: a FAQ card answers only when its score reaches this.", "KAP_CARD_THRESHOLD")
     card_margin: float = _setting(0.08, "Calibrated: and only when it beats the runner-up card by this much.", None)
     card_lexical_weight: float = _setting(0.2, "Weight of shared topic words in a card's score.", None)
+    clinic_fallback_probability: float = _setting(0.5, "When the sources have nothing relevant, a question the learned clinic-topic recogniser rates at least this likely to be the clinic's own gets the clinic's reply (\"the clinic can tell you about ...\") instead of the plain no-answer; above 1: off.", None)
     not_covered_probability: float = _setting(0.5, "When the nearest FAQ card is a not-covered one that reached the threshold but not the margin, the visitor is told the sources do not cover it unless a retrieved sentence is at least this likely to answer (the sentence scorer's); 0: off.", None)
     log_questions: bool = _setting(False, "Store redacted visitor messages for staff review.", "KAP_LOG_QUESTIONS")
     concurrency: int = _setting(4, "Gradio events run at once.", "KAP_CONCURRENCY")

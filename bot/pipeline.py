@@ -165,8 +165,16 @@ class Bot:
                 turn.card = turn.card.model_copy(update={"via": NEAREST_NOT_COVERED})
                 selection = replace(selection, not_covered=template_key(turn.card.card_id or ""))
         turn.answer_probability = selection.best_probability
+        relevant = selection.relevant(self.settings.min_relevance, self.settings.min_answer_probability,
+                                      self.settings.confident_probability)
         with _timed(turn, "compose"):
-            draft = self._draft(decision.kind, decision.message, selection, decision.question, topic)
+            reply_topic = topic
+            if not (topic or decision.kind or relevant or selection.not_covered):  # only the wording of "no answer"
+                # is left to choose, so the clinic's reply needs the question only more likely than not its own
+                reply_topic = recognise(decision.question, self.clinic_topics, self.clinic_model, query_vec,
+                                        self.settings.clinic_fallback_probability)
+                turn.clinic_topic = reply_topic.label if reply_topic else ""
+            draft = self._draft(decision.kind, decision.message, selection, decision.question, reply_topic, relevant)
         with _timed(turn, "output_guard"):
             draft, verdicts = output_guard(draft, selection.alternates, self.rules, self.templates["disclaimer"])
             turn.guards += verdicts
@@ -248,9 +256,7 @@ class Bot:
                                               None if clinic_only else self.sentence_model)
 
     def _draft(self, kind: str | None, message: str, selection: Selection, question: str,
-               topic: ClinicTopic | None) -> Draft:
-        relevant = selection.relevant(self.settings.min_relevance, self.settings.min_answer_probability,
-                                      self.settings.confident_probability)
+               topic: ClinicTopic | None, relevant: bool) -> Draft:
         if kind == "needs_clinician":  # general, cited context may follow the referral, if it is on the question's topic
             terms = self.bank.salient_terms(question)
             items = [i.model_copy(update={"role": "context"}) for i in selection.items

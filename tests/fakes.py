@@ -50,3 +50,17 @@ class FixedDetectors:
 
     def __getitem__(self, name: str) -> SimpleNamespace:
         return SimpleNamespace(thresholds=self.bars[name])
+
+
+class FixedClinicModel:
+    """Stands in for the learned clinic-topic recogniser (bot.clinic_model.ClinicModel): every question gets the
+    same probability of being the clinic's own, judged against `bar`; no labelled question is near any."""
+
+    def __init__(self, probability: float, bar: float = 0.81) -> None:
+        self.fixed, self.bar = probability, bar
+
+    def probability(self, text: str, vec: np.ndarray) -> float:
+        return self.fixed
+
+    def nearest_topic(self, vec: np.ndarray) -> str | None:
+        return None

@@ -57,6 +57,14 @@ def test_below_the_bar_nothing_is_taken_and_a_pattern_always_wins():
     assert recognise("What is KAP?", TOPICS, model(-40.0), unit(1, 1, 0, 0)) is None
 
 
+def test_a_caller_may_ask_for_another_bar_than_the_models_own():
+    """The pipeline's no-answer wording asks only for more likely than not (Settings.clinic_fallback_probability)."""
+    question, vec = "is the doc board certified lol", unit(1, 1, 0, 0)
+    assert recognise(question, TOPICS, model(-4.0, bar=0.999), vec) is None  # p = 0.982
+    assert recognise(question, TOPICS, model(-4.0, bar=0.999), vec, bar=0.5).name == "cost"
+    assert recognise(question, TOPICS, model(-4.0, bar=0.5), vec, bar=0.99) is None
+
+
 def test_saved_and_loaded_unchanged_and_only_for_its_own_embedding_model(tmp_path: Path):
     path = tmp_path / "clinic.npz"
     clinic_model.save(path, model(-4.0, bar=0.7))

@@ -7,7 +7,7 @@ import pytest
 from bot import index
 from bot.compose import answer_lines
 from bot.pipeline import Bot
-from tests.fakes import FakeEmbedder, FixedDetectors
+from tests.fakes import FakeEmbedder, FixedClinicModel, FixedDetectors
 
 
 @pytest.fixture
@@ -150,6 +150,29 @@ def test_the_detectors_uncertain_band_alone_never_puts_a_check_in_before_a_clini
     worded = bot.answer("I feel so hopeless. is there a payment plan")
     assert worded.kind == "crisis" and "check_in" in worded.flags
     assert bot.answer("Does ketamine help migraines?").kind == "crisis"  # a bare no-answer: still a check-in
+
+
+def test_with_nothing_to_quote_a_question_more_likely_than_not_the_clinics_own_gets_the_clinics_reply(bot):
+    """Below the recogniser's own bar the question still goes to retrieval; only when nothing relevant is found
+    does the lower bar pick the wording of the no-answer. An answer found stays the answer."""
+    unsure = dataclasses.replace(bot, clinic_model=FixedClinicModel(0.6))
+    turn = unsure.answer("Does ketamine help migraines?")
+    assert turn.kind == "no_answer" and turn.answer == unsure.templates["clinic_topic:practice"]
+    assert turn.clinic_topic == "how it works with its patients" and turn.retrieved  # retrieval ran first
+    assert unsure.answer("How long does the benefit of a single ketamine infusion last?").kind == "answered"
+    unlikely = dataclasses.replace(bot, clinic_model=FixedClinicModel(0.4))
+    assert unlikely.answer("Does ketamine help migraines?").answer == bot.templates["no_answer"].strip()
+    off = dataclasses.replace(unsure, settings=dataclasses.replace(bot.settings, clinic_fallback_probability=1.01))
+    assert off.answer("Does ketamine help migraines?").clinic_topic == ""
+
+
+def test_the_clinics_reply_below_the_recognisers_bar_never_softens_a_check_in(bot):
+    """The detector's uncertain band before a no-answer is a check-in unless the recogniser took the question as
+    the clinic's at its own bar (the payment-plan test above); the lower, wording-only bar does not count."""
+    unsure = dataclasses.replace(bot, clinic_model=FixedClinicModel(0.6),
+                                 detectors=FixedDetectors(crisis=0.3, advice_bars={"refer": 0.57}))
+    turn = unsure.answer("Does ketamine help migraines?")
+    assert turn.kind == "crisis" and "check_in" in turn.flags
 
 
 def test_im_safe_answers_the_question_but_never_unlocks_what_the_guards_withhold(bot):
