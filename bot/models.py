@@ -142,6 +142,7 @@ class Turn(BaseModel):
     card: CardMatch | None = None  # the FAQ card match, when cards were consulted
     question_type: str = ""  # the kind of question recognised for evidence selection ("session_length", …)
     clinic_topic: str = ""  # a topic only the clinic can answer ("costs and payment"), when recognised
+    clinic_reply_only: bool = False  # the topic chose only the no-answer's wording (below the recogniser's own bar)
     answer_probability: float | None = None  # the sentence scorer's best, over the retrieved candidates
 
     def contract(self) -> dict[str, Any]:

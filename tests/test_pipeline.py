@@ -7,6 +7,7 @@ import pytest
 from bot import index
 from bot.compose import answer_lines
 from bot.pipeline import Bot
+from bot.ui.trace import routing_table
 from tests.fakes import FakeEmbedder, FixedClinicModel, FixedDetectors
 
 
@@ -159,6 +160,8 @@ def test_with_nothing_to_quote_a_question_more_likely_than_not_the_clinics_own_g
     turn = unsure.answer("Does ketamine help migraines?")
     assert turn.kind == "no_answer" and turn.answer == unsure.templates["clinic_topic:practice"]
     assert turn.clinic_topic == "how it works with its patients" and turn.retrieved  # retrieval ran first
+    assert turn.clinic_reply_only and "wording only: nothing relevant was found" in routing_table(turn)
+    assert not unsure.answer("how much does a session cost").clinic_reply_only  # a pattern routes it
     assert unsure.answer("How long does the benefit of a single ketamine infusion last?").kind == "answered"
     unlikely = dataclasses.replace(bot, clinic_model=FixedClinicModel(0.4))
     assert unlikely.answer("Does ketamine help migraines?").answer == bot.templates["no_answer"].strip()

@@ -58,7 +58,11 @@ def routing_table(turn: Turn) -> str:
     """Where the question went after the guards: a clinic topic, an FAQ card (how it matched, and the card it
     beat), or retrieval, and the question type that steers sentence selection."""
     card = turn.card
-    rows = [("clinic topic", turn.clinic_topic or "–"), ("question type", turn.question_type or "–"),
+    topic = turn.clinic_topic or "–"
+    if turn.clinic_reply_only:
+        topic += (" (the no-answer's wording only: nothing relevant was found, and the learned recogniser rates the"
+                  " question more likely than not the clinic's own, below its own bar for routing)")
+    rows = [("clinic topic", topic), ("question type", turn.question_type or "–"),
             ("sentence scorer's best probability", "–" if turn.answer_probability is None else turn.answer_probability)]
     if card is not None and card.card_id:
         kind = ", a not-covered card: the sources do not answer it" if card.not_covered else ""
