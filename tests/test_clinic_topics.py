@@ -35,6 +35,9 @@ TOPICS = load_topics()
     ("can I bring my boyfriend along", "who_in_room"), ("r ur hours different on fridays", "location_hours"),
     ("how does a session goes at your place", "sessions_here"), ("how do you screen new patients", "screening"),
     ("is the therapy part on the same day as the ketamine?", "sessions_here"),
+    # folding drops the apostrophe: "who's" is read as "whos"
+    ("who's in the room with me during the session?", "who_in_room"), ("whos gonna be with me", "who_in_room"),
+    ("who's your psychiatrist?", "staff"),
     # asked of the clinic itself, about a matter no topic names: the generic topic
     ("is your prescriber an MD or a nurse practitioner", "practice"), ("do u treat ppl over 75?", "practice"),
     ("does anyone on your staff speak Spanish?", "practice"), ("can I eat before, at yours?", "practice"),
