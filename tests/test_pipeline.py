@@ -141,6 +141,13 @@ def test_distress_the_bot_has_no_answer_for_gets_a_check_in_not_a_bare_no_answer
     assert turn.answer == bot.templates["check_in"] and turn.answer.index("988") < turn.answer.index("911")
 
 
+def test_the_check_in_asks_about_the_writer_and_anyone_they_write_about(bot):
+    """Relatives write about a patient ("who all is in the room with him"), and the check-in reaches them too."""
+    text = bot.templates["check_in"]
+    assert "or is someone you are writing about" in text and "worried that someone else is" in text
+    assert text.index("988") < text.index("911") < text.index("check in with you")
+
+
 def test_the_detectors_uncertain_band_alone_never_puts_a_check_in_before_a_clinic_logistics_question(bot):
     """'Is there a payment plan?' scored in the band gets the clinic's 'can tell you' reply and the 988 line;
     with distress words, or with no clinic topic to answer from, the no-answer is still a check-in."""
