@@ -173,7 +173,8 @@ class Bot:
                 # is left to choose, so the clinic's reply needs the question only more likely than not its own
                 reply_topic = recognise(decision.question, self.clinic_topics, self.clinic_model, query_vec,
                                         self.settings.clinic_fallback_probability)
-                turn.clinic_topic, turn.clinic_reply_only = (reply_topic.label, True) if reply_topic else ("", False)
+                if reply_topic:
+                    turn.clinic_topic, turn.clinic_reply_only = reply_topic.label, True
             draft = self._draft(decision.kind, decision.message, selection, decision.question, reply_topic, relevant)
         with _timed(turn, "output_guard"):
             draft, verdicts = output_guard(draft, selection.alternates, self.rules, self.templates["disclaimer"])
