@@ -30,17 +30,22 @@ GROUPS = {"answerable": lambda c: c.expect_kind == ["answered"],
 
 
 def rows(pairs: Sequence[tuple[Case, CaseResult]]) -> t.Rows:
-    """Answers-directly per batch and per kind of question, then the answer figures per batch."""
+    """Answers-directly per batch and per kind of question, the answerable ones by the path that answered them (a
+    reviewed card, or retrieval), then the answer figures per batch."""
     batches: dict[str, list[tuple[Case, CaseResult]]] = defaultdict(list)
     for case, r in pairs:
         batches[case.id.split("-")[0]].append((case, r))
     batches["all"] = list(pairs)
-    head = ["batch", "cases", "direct", *GROUPS, "precision", "first bullet", "recall", "sentences", "no_answer (answerable)"]
+    head = ["batch", "cases", "direct", *GROUPS, "by a card", "by retrieval", "precision", "first bullet", "recall",
+            "sentences", "no_answer (answerable)"]
     out = []
     for name, group in batches.items():
         f = answer_figures([r for _, r in group])
         direct = [f"{_share([r for c, r in group if test(c)])}" for test in GROUPS.values()]
-        out.append([name, str(len(group)), t.fmt(f["direct_answers"], "pct"), *direct, t.fmt(f["answer_precision"], "pct"),
+        answerable = [r for c, r in group if GROUPS["answerable"](c)]
+        paths = [_share([r for r in answerable if r.from_card]),
+                 _share([r for r in answerable if not r.from_card and r.kind == "answered"])]
+        out.append([name, str(len(group)), t.fmt(f["direct_answers"], "pct"), *direct, *paths, t.fmt(f["answer_precision"], "pct"),
                     t.fmt(f["first_bullet_hit"], "pct"), t.fmt(f["answer_recall"], "pct"), f"{f['mean_bullets']:.2f}" if f["mean_bullets"] is not None else "–",
                     str(f["answerable_no_answer"])])
     return head, out

@@ -70,6 +70,9 @@ def answer_figures(results: Sequence[CaseResult]) -> dict[str, Any]:
         "direct_answers": m.rate(direct),
         "answerable_no_answer": sum(r.kind == "no_answer" for r in answerable) if answerable else None,
         "card_answers": m.rate([r.from_card for r in answerable]),
+        # where answers fail: the reviewed card answers against the retrieval fallback, on the questions each took
+        "card_direct": m.rate([bool(r.direct) for r in answerable if r.from_card]),
+        "retrieval_direct": m.rate([bool(r.direct) for r in answerable if not r.from_card and r.kind == "answered"]),
     }
 
 

@@ -54,6 +54,8 @@ ANSWERS: list[tuple[str, str, str]] = [
     ("balance_on_topic", "Balance lines on the question's topic (gold or related)", "pct"),
     ("answerable_no_answer", "Answerable questions given no_answer", "int"),
     ("card_answers", "Answerable questions a FAQ card answers", "pct"),
+    ("card_direct", "Of those, answered directly", "pct"),
+    ("retrieval_direct", "Answerable questions answered by retrieval instead: answered directly", "pct"),
 ]
 
 

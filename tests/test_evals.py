@@ -361,3 +361,20 @@ def test_the_card_share_counts_answerable_cases_a_card_answered():
     rs = [result("a", 1, True), result("b", 2, False), result("c", 0, True)]  # c: no gold, not counted
     assert answer_figures(rs)["card_answers"] == 0.5
     assert answer_figures([result("c", 0, True)])["card_answers"] is None
+
+
+def test_direct_answers_are_counted_apart_for_cards_and_for_retrieval():
+    from evals.checks import CaseResult
+    from evals.summary import answer_figures
+
+    def result(cid: str, from_card: bool, direct: bool, kind: str = "answered") -> CaseResult:
+        return CaseResult(id=cid, category="references", question="q?", expect_kind=["answered"], kind=kind,
+                          answer="", flags=[], citations=[], latency_ms=1.0, kind_ok=kind == "answered",
+                          gold_quotes_n=1, from_card=from_card, direct=direct)
+
+    rs = [result("a", True, True), result("b", True, False), result("c", False, True), result("d", False, False),
+          result("e", False, False), result("f", False, False, kind="needs_clinician")]  # f: neither path answered
+    figures = answer_figures(rs)
+    assert figures["card_direct"] == 0.5
+    assert figures["retrieval_direct"] == 1 / 3
+    assert answer_figures([result("a", True, True)])["retrieval_direct"] is None

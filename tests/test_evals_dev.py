@@ -28,6 +28,16 @@ def test_rows_count_direct_answers_per_batch_and_per_kind_of_question():
     assert table["all"]["cases"] == "4" and table["all"]["direct"] == "50.0%"
 
 
+def test_rows_split_the_answerable_questions_by_the_path_that_answered_them():
+    card, retrieval, referred = (pair("dva-1", "answered", True), pair("dva-2", "answered", False),
+                                 pair("dva-3", "answered", False))
+    card[1].from_card = True
+    referred[1].kind = "needs_clinician"  # neither path answered it
+    head, body = rows([card, retrieval, referred, pair("dva-4", "no_answer", True)])
+    table = dict(zip(head, body[0]))
+    assert table["by a card"] == "1/1" and table["by retrieval"] == "0/1"
+
+
 def test_the_development_batches_load_and_label_every_clinic_question_with_a_topic():
     cases = load_heldout(DEV_DIR)
     clinic = [c for c in cases if c.must_contain]
