@@ -20,7 +20,7 @@ from evals import tables as t
 from evals.cases import Case, load_heldout, load_suite
 from evals.checks import CaseResult
 from evals.run import WARM_UP, build_context, run_case
-from evals.summary import answer_figures
+from evals.summary import answer_figures, answered_by_path
 
 DEV_DIR = Path(__file__).parent / "dev"
 GROUPS = {"answerable": lambda c: c.expect_kind == ["answered"],
@@ -42,9 +42,7 @@ def rows(pairs: Sequence[tuple[Case, CaseResult]]) -> t.Rows:
     for name, group in batches.items():
         f = answer_figures([r for _, r in group])
         direct = [f"{_share([r for c, r in group if test(c)])}" for test in GROUPS.values()]
-        answerable = [r for c, r in group if GROUPS["answerable"](c)]
-        paths = [_share([r for r in answerable if r.from_card]),
-                 _share([r for r in answerable if not r.from_card and r.kind == "answered"])]
+        paths = [_share(taken) for taken in answered_by_path([r for _, r in group])]
         out.append([name, str(len(group)), t.fmt(f["direct_answers"], "pct"), *direct, *paths, t.fmt(f["answer_precision"], "pct"),
                     t.fmt(f["first_bullet_hit"], "pct"), t.fmt(f["answer_recall"], "pct"), f"{f['mean_bullets']:.2f}" if f["mean_bullets"] is not None else "–",
                     str(f["answerable_no_answer"])])

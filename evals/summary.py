@@ -54,10 +54,19 @@ def figures(results: Sequence[CaseResult]) -> dict[str, Any]:
     return out
 
 
+def answered_by_path(results: Sequence[CaseResult]) -> tuple[list[CaseResult], list[CaseResult]]:
+    """The answerable cases (with gold) a reviewed card answered, and those the retrieval fallback answered: where
+    answers fail. A referral, a check-in or a no-answer is in neither."""
+    answerable = [r for r in results if r.gold_quotes_n]
+    return ([r for r in answerable if r.from_card],
+            [r for r in answerable if not r.from_card and r.kind == "answered"])
+
+
 def answer_figures(results: Sequence[CaseResult]) -> dict[str, Any]:
     """Does the answer answer the question (cases with sentence-level gold; definitions in evals/README.md)."""
     judged = [r for r in results if r.answer_gold is not None]
     answerable = [r for r in results if r.gold_quotes_n]
+    by_card, by_retrieval = answered_by_path(results)
     balance = [b for r in results for b in r.balance_on_topic]
     bullets = [r.bullets for r in results if r.bullets is not None]
     direct = [r.direct for r in results if r.direct is not None]
@@ -70,9 +79,8 @@ def answer_figures(results: Sequence[CaseResult]) -> dict[str, Any]:
         "direct_answers": m.rate(direct),
         "answerable_no_answer": sum(r.kind == "no_answer" for r in answerable) if answerable else None,
         "card_answers": m.rate([r.from_card for r in answerable]),
-        # where answers fail: the reviewed card answers against the retrieval fallback, on the questions each took
-        "card_direct": m.rate([bool(r.direct) for r in answerable if r.from_card]),
-        "retrieval_direct": m.rate([bool(r.direct) for r in answerable if not r.from_card and r.kind == "answered"]),
+        "card_direct": m.rate([bool(r.direct) for r in by_card]),
+        "retrieval_direct": m.rate([bool(r.direct) for r in by_retrieval]),
     }
 
 

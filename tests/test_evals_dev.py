@@ -12,7 +12,8 @@ def pair(cid: str, expect: str, direct: bool, clinic: bool = False) -> tuple[Cas
                 expect_kind=expect, gold_sources=["d"] if expect == "answered" else [],
                 must_contain=["can tell you about"] if clinic else [], intent="i")
     result = CaseResult(id=cid, category=case.category, question="q?", expect_kind=[expect], kind=expect, answer="",
-                        flags=[], citations=[], latency_ms=1.0, kind_ok=direct, direct=direct)
+                        flags=[], citations=[], latency_ms=1.0, kind_ok=direct, direct=direct,
+                        gold_quotes_n=1 if expect == "answered" else 0)
     return case, result
 
 
