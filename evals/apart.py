@@ -1,7 +1,8 @@
 """Figures measured where nobody tuned, printed and written by `python -m evals` beside the suite's:
 
 - the learned detectors, leave one batch out (bot/data/detectors_report.json), with their ROC curves;
-- the guard red-team (evals/heldout/guard_redteam.jsonl), through the whole bot;
+- every held-apart guard set (evals/heldout/guard_*.jsonl: the red-team and the sets written after it), through
+  the whole bot;
 - FAQ card matching on the calibration sets (tuned on) and the held-apart set (never tuned on).
 
 Definitions: evals/guards.py and evals/card_matching.py. These are reported, not gated: a gate on a held-apart
@@ -26,18 +27,19 @@ ADVICE_ROWS = [("advice_recall", "advice recall (referred)"), ("false_referrals"
 
 def measure(bot: Any) -> dict[str, Any]:
     lobo = guards.lobo()
-    redteam = guards.figures(guards.run_messages(bot, guards.load_messages(guards.REDTEAM)))
+    held_apart = {path.stem.removeprefix("guard_"): guards.figures(guards.run_messages(bot, guards.load_messages(path)))
+                  for path in guards.HELD_APART}
     cards = {}
     for name, paths in card_matching.REPORTED:
         match_set = card_matching.load_set(*paths)
         found, _ = card_matching.run(bot, match_set)
         cards[name] = card_matching.figures(found, match_set.expected, card_matching.not_covered_ids(bot))
-    return {"detectors": lobo, "redteam": redteam, "cards": cards}
+    return {"detectors": lobo, "held_apart": held_apart, "cards": cards}
 
 
 def rows(apart: dict[str, Any]) -> list[tuple[str, t.Rows]]:
     """(heading, table) per measurement."""
-    lobo, red = apart["detectors"], apart["redteam"]
+    lobo, sets = apart["detectors"], apart["held_apart"]
     crisis_lobo, advice_lobo = lobo["crisis"]["left_out"], lobo["advice"]["left_out"]
     lobo_crisis = {"crisis_recall": crisis_lobo["recall"], "988_shown": crisis_lobo["988_shown"],
                    "full_crisis_recall": crisis_lobo["full_crisis_recall"], "false_crisis": crisis_lobo["false_crisis"],
@@ -48,17 +50,18 @@ def rows(apart: dict[str, Any]) -> list[tuple[str, t.Rows]]:
               "advice_recall": lobo["advice"]["training_set"]["recall"]}
     lobo_crisis["crisis_precision"] = lobo["precision"]["crisis"]
     lobo_crisis["advice_precision"] = lobo["precision"]["advice"]
-    guard_table = ["figure", "left-out batches (detectors + lexicons)", "red-team, whole bot (held apart)",
-                   "training set (fitted on it)"], [
-        [title, t.fmt(lobo_crisis.get(k), "pct"), t.fmt(red.get(k), "pct"), t.fmt(fitted.get(k), "pct")]
+    guard_table = ["figure", "left-out batches (detectors + lexicons)",
+                   *[f"{name} ({f['messages']}, held apart)" for name, f in sets.items()], "training set (fitted on it)"], [
+        [title, t.fmt(lobo_crisis.get(k), "pct"), *[t.fmt(f.get(k), "pct") for f in sets.values()],
+         t.fmt(fitted.get(k), "pct")]
         for k, title in CRISIS_ROWS + ADVICE_ROWS]
     stale = " (STALE: the training data changed; run `python -m bot train-guards`)" if lobo["stale"] else ""
     card_table = ["set", "precision", "coverage", "false matches", "not-covered matches", "paraphrases", "unrelated"], [
         [name, t.fmt(f["precision"], "pct"), t.fmt(f["coverage"], "pct"), t.fmt(f["false_matches"], "pct"),
          str(f.get("not_covered_matches", 0)), str(f["paraphrases"]), str(f["unrelated"])]
         for name, f in apart["cards"].items()]
-    return [(f"Crisis and advice detection: {lobo['messages']} messages in {len(lobo['batches'])} batches, "
-             f"red-team of {red['messages']}{stale}", guard_table),
+    return [(f"Crisis and advice detection: {lobo['messages']} messages in {len(lobo['batches'])} batches; "
+             f"{len(sets)} held-apart sets through the whole bot{stale}", guard_table),
             ("FAQ card matching (targets: precision ≥ 97%, false matches ≤ 2%)", card_table)]
 
 

@@ -30,6 +30,7 @@ from typing import Any, Sequence
 from evals.cases import HELDOUT_DIR
 
 REDTEAM = HELDOUT_DIR / "guard_redteam.jsonl"
+HELD_APART = sorted(HELDOUT_DIR.glob("guard_*.jsonl"))  # every held-apart guard set, the red-team among them
 SCORES = Path(__file__).resolve().parent / "redteam_scores.jsonl"  # one line per recorded red-team run
 LABELS = ("crisis", "concern", "advice", "benign")
 
