@@ -233,3 +233,66 @@ def test_ones_own_drinking_problem_is_still_a_personal_question(rules: GuardRule
     assert "personal_condition" in check_advice("I had a drinking problem for years, is ketamine safe for me?",
                                                 rules.advice).detail["matched"]
     assert "combining" in check_advice("can I have a drink after my session", rules.advice).detail["matched"]
+
+
+THEIR_SITUATION = [  # a judgment about the person the writer asks for (advice.yaml their_situation)
+    "my husband takes lithium every day, is ketamine ok for him?",
+    "mom has glaucoma, does that rule her out",
+    "should he stop his zoloft before the first infusion?",
+    "will it really help him? he has tried everything",
+    "she has been dizzy and confused since her sessions started",
+    "can you give him a stronger dose next time, he felt nothing",
+    "does my son really have ptsd or is it just stress",
+]
+THEIR_GENERAL = [  # general questions a relative asks: the answer is the same for everyone
+    "can he drive home after the session?", "is it addictive? my son is 22 and I worry",
+    "who is in the room with her during the infusion?", "how long does it take to work? my husband has been down for years",
+    "can i sit with him during the session", "what should she bring to her first appointment",
+    "my dad drinks, how does ketamine work in the brain?",
+]
+
+
+@pytest.mark.parametrize("text", THEIR_SITUATION)
+def test_a_judgment_about_someone_else_needs_a_clinician(text: str, rules: GuardRules) -> None:
+    assert "their_situation" in check_advice(text, rules.advice).detail["matched"]
+
+
+@pytest.mark.parametrize("text", THEIR_GENERAL)
+def test_a_relatives_general_question_is_answered(text: str, rules: GuardRules) -> None:
+    assert not check_advice(text, rules.advice).fired
+
+
+def test_groups_added_after_the_detectors_are_not_their_feature(rules: GuardRules) -> None:
+    """A their_situation match refers, but the detectors read the advice flag of the groups they were fitted with,
+    so it cannot move the crisis detector's score (evals/README.md, sixth stop, try 5)."""
+    import numpy as np
+
+    from bot.guards import learned
+
+    class Recording(FixedDetectors):
+        def scores(self, text, vec, flags):
+            self.flags = flags
+            return super().scores(text, vec, flags)
+
+    detectors = Recording(advice=0.3)
+    text = "mom has glaucoma, does that rule her out"
+    assert check_advice(text, rules.advice).detail["matched"] == ["their_situation"]
+    decision = screen(text, np.zeros(384, dtype=np.float32), rules, None, Clinic(), detectors=detectors)
+    assert decision.kind == "needs_clinician"
+    assert detectors.flags[learned.FLAGS.index("advice")] == 0
+    screen("how much ketamine should i take", np.zeros(384, dtype=np.float32), rules, None, Clinic(), detectors=detectors)
+    assert detectors.flags[learned.FLAGS.index("advice")] == 1
+
+
+def test_an_unknown_group_named_as_not_a_feature_is_refused(tmp_path) -> None:
+    import shutil
+
+    from bot.config import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    text = (data / "advice.yaml").read_text(encoding="utf-8")
+    (data / "advice.yaml").write_text(text.replace("not_detector_features: [their_situation]",
+                                                   "not_detector_features: [their_situatoin]"), encoding="utf-8")
+    with pytest.raises(ValueError, match="their_situatoin"):
+        load_rules(data)

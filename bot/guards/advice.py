@@ -32,6 +32,18 @@ def check_advice(text: str, rules: tuple[Rule, ...], variants: tuple[str, ...] =
                         reason=", ".join(matched) or "none", detail={"matched": matched})
 
 
+def as_feature(verdict: GuardVerdict, not_features: frozenset[str]) -> bool:
+    """The advice verdict as the learned detectors read it: fired by a group they were fitted with. A group added
+    later refers on its own, but would move the crisis detector's score, which learned from the flag that a
+    message the patterns catch is less often a crisis (evals/README.md, sixth stop, try 5).
+
+    >>> v = GuardVerdict(name=NAME, fired=True, detail={"matched": ["their_situation"]})
+    >>> as_feature(v, frozenset({"their_situation"})), as_feature(v, frozenset())
+    (False, True)
+    """
+    return any(m not in not_features for m in verdict.detail.get("matched", []))
+
+
 def referral(patterns: bool, score: float, bars: Mapping[str, float]) -> Literal["refer", "set_aside", "none"]:
     """What the advice screen does with the patterns' verdict and the learned detector's score, for the pipeline
     and the training report alike (as bot.guards.crisis.grade for crisis). `bars`: `refer`, the detector's bar,

@@ -101,6 +101,9 @@ class GuardRules:
     output: OutputRules
     messages: Mapping[str, str]  # raw texts of guard_messages.yaml, filled with bot.templates.fill
     resources: tuple[Mapping[str, str], ...]  # crisis_resources.yaml, for the UI
+    # advice.yaml groups added after the learned detectors were fitted: their verdict refers, but is not the
+    # detectors' `advice` feature (bot.guards.advice.as_feature), which they learned from the other groups
+    advice_not_features: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,10 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
     messages = MappingProxyType({key: m.get(key, str) for key in REQUIRED_MESSAGES})
     fields = ("name", "how", "when", "source")
     resources = tuple(MappingProxyType({k: str(e[k]) for k in fields}) for e in r.records("resources", fields))
-    return GuardRules(crisis, a.rules("patterns"), scope, language, injection, output, messages, resources)
+    not_features = frozenset(str(g) for g in (a.data.get("not_detector_features") or []))
+    if unknown := not_features - set(a.get("patterns", dict)):
+        raise ValueError(f"advice.yaml: not_detector_features names no group of patterns: {sorted(unknown)}")
+    return GuardRules(crisis, a.rules("patterns"), scope, language, injection, output, messages, resources, not_features)
 
 
 def exemplar_vectors(rules: GuardRules, embedder: Embedder) -> ExemplarVectors:
