@@ -135,6 +135,8 @@ def print_summary(run: Evaluation, md: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
     ap.add_argument("--gated", action="store_true", help="run only the cases marked gated: true (a quick sample)")
+    ap.add_argument("--no-apart", action="store_true",
+                    help="skip the figures measured apart (they never decide the exit code; scripts/mutants.py)")
     ap.add_argument("--out", type=Path, default=REPORT_DIR, help=f"report directory (default {REPORT_DIR})")
     ap.add_argument("--cases", type=Path, default=CASES_FILE, help=f"cases file (default {CASES_FILE})")
     ap.add_argument("--heldout", type=Path, default=HELDOUT_DIR,
@@ -167,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "seconds": time.perf_counter() - start}
     md = report.write(args.out, meta, run, suite.allow_fail)
     print_summary(run, md)
-    if not args.gated:  # the figures measured where nobody tuned: reported beside the suite's, never gated
+    if not (args.gated or args.no_apart):  # the figures measured where nobody tuned: beside the suite's, never gated
         from evals import apart
 
         measured = apart.measure(bot)

@@ -2,7 +2,8 @@
 
 For each named mutation: copy the project (no .venv, no .git; the built index is copied along) to a
 temporary directory, apply one small text patch (search and replace on a source line), then run the
-catchers in order, stopping at the first that fails: the eval (`python -m evals`, its exit code) and a
+catchers in order, stopping at the first that fails: the eval (`python -m evals --no-apart`, its exit code: the
+figures measured apart never decide it) and a
 fast pytest subset. An unmutated copy runs first and must pass the eval, or "caught" would mean nothing.
 A patch whose target text is not found exactly once fails loudly: a refactor must not silently turn a
 mutant into a no-op. Prints a table (mutation, caught by, seconds); exits 1 if a mutant survives.
@@ -142,7 +143,7 @@ def _env(root: Path) -> dict[str, str]:
 
 def run_eval(root: Path) -> str | None:
     """What the eval says when it fails ("eval: gate, gate"), None when it passes."""
-    out = subprocess.run([sys.executable, "-m", "evals", "--out", str(root / "evals" / "report")], cwd=root,
+    out = subprocess.run([sys.executable, "-m", "evals", "--no-apart", "--out", str(root / "evals" / "report")], cwd=root,
                          env=_env(root), capture_output=True, text=True, timeout=TIMEOUT_S)
     if out.returncode == 0:
         return None
