@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.config import Clinic
 from bot.guards.about import check_about
-from bot.guards.advice import as_feature, check_advice, referral
+from bot.guards.advice import check_advice, referral
 from bot.guards.crisis import check_crisis, grade
 from bot.guards.injection import check_injection
 from bot.guards.language import check_language
@@ -69,8 +69,7 @@ def screen(text: str, query_vec: np.ndarray | None, rules: GuardRules, vectors: 
     english_vec = None if language.fired else query_vec  # the model and the detectors read English only:
     scores: dict[str, float] = {}                         # another language is read by the lexicons alone
     if detectors is not None and english_vec is not None:
-        scores = detectors.scores(text, english_vec, lexical_flags(text, rules, as_feature(advice, rules.advice_not_features),
-                                                                   about.fired, injection.fired))
+        scores = detectors.scores(text, english_vec, lexical_flags(text, rules, advice, about.fired, injection.fired))
     crisis = check_crisis(text, english_vec, rules.crisis, vectors, previous, variants)
     level = grade(crisis, scores.get("crisis"), dict(detectors["crisis"].thresholds) if scores else None, safe,
                   to_the_bot=about.fired or injection.fired)

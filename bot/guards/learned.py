@@ -28,19 +28,23 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from bot import weights
 from bot.config import DATA_DIR
+from bot.guards.advice import as_feature
 from bot.guards.normalise import matching_forms
+from bot.models import GuardVerdict
 
 MODEL_FILE = DATA_DIR / "detectors.npz"
 FEATURE_VERSION = 3
 FLAGS = ("advice", "about_bot", "injection", "suicide_topic", "personal")
 
 
-def lexical_flags(text: str, rules, advice: bool, about: bool, injection: bool) -> np.ndarray:
+def lexical_flags(text: str, rules, advice: GuardVerdict, about: bool, injection: bool) -> np.ndarray:
     """One 0/1 value per name in FLAGS: the verdicts of the advice, about-the-bot and injection lexicons
-    (computed once by the input guard), and the crisis file's topic and first-person patterns."""
+    (computed once by the input guard), and the crisis file's topic and first-person patterns. The advice flag
+    counts only the pattern groups the detectors were fitted with (bot.guards.advice.as_feature)."""
     folded = matching_forms(text)[0]
-    return np.array([advice, about, injection, bool(rules.crisis.topic.search(folded)),
-                     bool(rules.crisis.personal.search(folded))], dtype=np.float64)
+    return np.array([as_feature(advice, rules.advice_not_features), about, injection,
+                     bool(rules.crisis.topic.search(folded)), bool(rules.crisis.personal.search(folded))],
+                    dtype=np.float64)
 
 
 @dataclass(frozen=True)

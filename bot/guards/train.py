@@ -227,7 +227,7 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
     from sklearn.metrics import roc_curve
 
     from bot.guards.about import check_about
-    from bot.guards.advice import as_feature, check_advice
+    from bot.guards.advice import check_advice
     from bot.guards.crisis import check_crisis
     from bot.guards.injection import check_injection
     from bot.guards.normalise import fold
@@ -238,7 +238,7 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
     progress(f"guard training: {len(examples)} messages in {len({e.batch for e in examples})} batches; embedding ...")
     vectors = np.asarray(embedder.embed_batch([e.text for e in examples]), dtype=np.float32)
     text_features = learned.TextFeatures()
-    flags = np.array([learned.lexical_flags(e.text, rules, as_feature(check_advice(e.text, rules.advice), rules.advice_not_features),
+    flags = np.array([learned.lexical_flags(e.text, rules, check_advice(e.text, rules.advice),
                                             check_about(e.text, rules.scope).fired,
                                             check_injection(e.text, rules.injection)[0].fired) for e in examples])
     x = features([e.text for e in examples], vectors, text_features, flags)
