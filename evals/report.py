@@ -56,7 +56,8 @@ def _sections(run: "Evaluation", allow: Mapping[str, str]) -> list[tuple[str, t.
     ]
     if run.heldout_table:
         out += [(f"{HELDOUT_TITLE} ({len(run.heldout)})", t.category_rows(run.heldout_table)),
-                (f"{HELDOUT_TITLE}: does the answer answer?", t.answer_rows(run.heldout_table["overall"]))]
+                (f"{HELDOUT_TITLE}: does the answer answer?", t.answer_rows(run.heldout_table["overall"])),
+                (f"{HELDOUT_TITLE}: per set and by kind of question", t.set_rows(run.heldout))]
     return out + [("Charts", None)]
 
 

@@ -122,6 +122,7 @@ def print_summary(run: Evaluation, md: Path) -> None:
         print(f"\nHeld-apart cases ({len(run.heldout)}; never used to tune, never gated):")
         print(t.table(*t.category_rows(run.heldout_table)))
         print(t.table(*t.answer_rows(run.heldout_table["overall"])))
+        print(t.table(*t.set_rows(run.heldout)))
         failed = sum(not r.passed for _, r in run.heldout)
         print(f"{failed} held-apart cases failed: listed only in {md.parent / 'heldout_failures.md'} (read it only "
               f"after recording these figures; never tune on it)")

@@ -1,11 +1,13 @@
 """Figures as text tables (Markdown pipe tables, readable on a terminal too)."""
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any, Sequence
 
-from evals.cases import CATEGORY_TITLES
+from evals.cases import CATEGORY_TITLES, Case
+from evals.checks import CaseResult
 from evals.gates import Gate, GateResult
-from evals.summary import MODES, RECALL_K
+from evals.summary import MODES, RECALL_K, answer_figures, answered_by_path
 
 # (key in summary.figures, column title, format)
 CATEGORY_COLUMNS: list[tuple[str, str, str]] = [
@@ -144,3 +146,33 @@ def allow_rows(allow: dict[str, str], passing: set[str]) -> Rows:
 
 def legend_rows() -> Rows:
     return ["category", "what it holds"], [[k, v] for k, v in CATEGORY_TITLES.items()]
+
+
+GROUPS = {"answerable": lambda c: c.expect_kind == ["answered"],
+          "clinic's own": lambda c: bool(c.must_contain) and c.expect_kind == ["no_answer"],
+          "no vetted answer": lambda c: not c.must_contain and c.expect_kind == ["no_answer"],
+          "for a clinician": lambda c: c.expect_kind == ["needs_clinician"]}
+
+
+def set_rows(pairs: Sequence[tuple[Case, CaseResult]]) -> Rows:
+    """Answers-directly per set (the case id's prefix: "pq4", "dvz") and per kind of question, the answerable ones
+    by the path that answered them (a reviewed card, or retrieval), then the answer figures; the last row is all."""
+    batches: dict[str, list[tuple[Case, CaseResult]]] = defaultdict(list)
+    for case, r in pairs:
+        batches[case.id.split("-")[0]].append((case, r))
+    batches["all"] = list(pairs)
+    head = ["set", "cases", "direct", *GROUPS, "by a card", "by retrieval", "precision", "first bullet", "recall",
+            "sentences", "no_answer (answerable)"]
+    out = []
+    for name, group in batches.items():
+        f = answer_figures([r for _, r in group])
+        direct = [f"{_share([r for c, r in group if test(c)])}" for test in GROUPS.values()]
+        paths = [_share(taken) for taken in answered_by_path([r for _, r in group])]
+        out.append([name, str(len(group)), fmt(f["direct_answers"], "pct"), *direct, *paths, fmt(f["answer_precision"], "pct"),
+                    fmt(f["first_bullet_hit"], "pct"), fmt(f["answer_recall"], "pct"), f"{f['mean_bullets']:.2f}" if f["mean_bullets"] is not None else "–",
+                    str(f["answerable_no_answer"])])
+    return head, out
+
+
+def _share(results: Sequence[CaseResult]) -> str:
+    return f"{sum(bool(r.direct) for r in results)}/{len(results)}" if results else "–"

@@ -1,10 +1,12 @@
-"""python -m evals.dev: the development questions' figures per batch and per kind of question."""
+"""python -m evals.dev and `make eval`'s held-apart section: figures per set (batch) and per kind of question
+(evals.tables.set_rows)."""
 from __future__ import annotations
 
 from evals.cases import Case
 from evals.checks import CaseResult
-from evals.dev import DEV_DIR, rows
 from evals.cases import load_heldout
+from evals.dev import DEV_DIR
+from evals.tables import set_rows as rows
 
 
 def pair(cid: str, expect: str, direct: bool, clinic: bool = False) -> tuple[Case, CaseResult]:
