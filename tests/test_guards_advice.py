@@ -296,3 +296,34 @@ def test_an_unknown_group_named_as_not_a_feature_is_refused(tmp_path) -> None:
                                                    "not_detector_features: [their_situatoin]"), encoding="utf-8")
     with pytest.raises(ValueError, match="their_situatoin"):
         load_rules(data)
+
+
+def test_a_referral_by_a_group_with_its_own_veto_alone_is_set_aside_below_that_veto(rules: GuardRules) -> None:
+    """advice.yaml `own_veto`: `combining` catches general questions that mention one's medicines as context; a
+    referral by it alone is set aside below its own veto bar, and any other match keeps the global one (evals/
+    README.md, seventh stop, 8)."""
+    import numpy as np
+
+    assert rules.advice_own_veto == frozenset({"combining"})
+    bars = {"refer": 0.5, "veto": 0.1, "veto:combining": 0.3}
+    context = "i've tried several antidepressants and nothing worked, what is ketamine assisted psychotherapy?"
+    dose = "how much ketamine should i take"
+    assert check_advice(context, rules.advice).detail["matched"] == ["combining"]
+    vec = np.zeros(384, dtype=np.float32)
+    unsure = FixedDetectors(advice=0.2, advice_bars=bars)
+    assert screen(context, vec, rules, None, Clinic(), detectors=unsure).kind is None  # set aside: answered
+    assert screen(dose, vec, rules, None, Clinic(), detectors=unsure).kind == "needs_clinician"  # dose: global veto
+    assert screen(context, vec, rules, None, Clinic(), detectors=FixedDetectors(advice=0.35, advice_bars=bars)).kind == "needs_clinician"
+
+
+def test_an_unknown_group_named_for_its_own_veto_is_refused(tmp_path) -> None:
+    import shutil
+
+    from bot.config import DATA_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    text = (data / "advice.yaml").read_text(encoding="utf-8")
+    (data / "advice.yaml").write_text(text.replace("own_veto: [combining]", "own_veto: [combinig]"), encoding="utf-8")
+    with pytest.raises(ValueError, match="combinig"):
+        load_rules(data)

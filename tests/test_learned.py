@@ -153,3 +153,56 @@ def test_advice_only_batches_train_the_advice_detector_and_never_the_crisis_one(
     assert report["detectors"]["advice"]["never_learned_from"] is None
     assert report["detectors"]["advice"]["lexicon_only"]["recall"] > 0.5  # the patterns alone, nothing set aside
     assert report["data_hash"] == train.data_hash(more) != train.data_hash(data)
+
+
+def test_a_group_with_its_own_veto_sets_aside_only_its_own_lone_referrals():
+    bars = {"refer": 0.5, "veto": 0.1, "veto:combining": 0.3}
+    assert train.decide("advice", 0.2, True, bars, alone="combining") == "none"  # that group alone, under its bar
+    assert train.decide("advice", 0.3, True, bars, alone="combining") == "refer"  # at its bar: referred
+    assert train.decide("advice", 0.2, True, bars, alone="dose") == "refer"  # another group: the global veto only
+    assert train.decide("advice", 0.2, True, bars) == "refer"  # two groups matched (no lone group): global veto
+    assert train.decide("advice", 0.05, True, bars) == "none"
+
+
+def test_a_group_veto_never_sets_aside_an_advice_message_that_group_alone_caught():
+    rng = np.random.default_rng(1)
+    scores = rng.random(500)
+    alone = rng.choice(np.array(["combining", "dose", ""]), 500)
+    advice = rng.random(500) < 0.5
+    own = train.group_veto_bars(scores, alone, advice, frozenset({"combining", "dose"}))
+    for name, bar in own.items():
+        group = name.removeprefix("veto:")
+        assert bar <= train.MAX_GROUP_VETO and not np.any(scores[(alone == group) & advice] < bar)
+    few = train.group_veto_bars(scores, np.where(alone == "dose", "", alone), advice, frozenset({"dose"}))
+    assert few == {}  # no lone catches of its own: no bar
+
+
+def test_thresholds_for_advice_add_the_group_vetoes_and_choose_the_referral_bar_after_them():
+    rng = np.random.default_rng(2)
+    scores, advice = rng.random(300), rng.random(300) < 0.5
+    alone = np.array(["combining"] * 200 + [""] * 100)
+    bars = train.thresholds("advice", scores, np.ones(300, bool), ~advice, None, advice, alone, frozenset({"combining"}))
+    assert set(bars) == {"refer", "veto", "veto:combining"}
+    assert bars["veto:combining"] == train.group_veto_bars(scores, alone, advice, frozenset({"combining"}))["veto:combining"]
+    assert set(train.thresholds("advice", scores, np.ones(300, bool), ~advice, None, advice)) == {"refer", "veto"}
+
+
+def test_the_shipped_group_vetoes_are_those_of_the_shipped_out_of_batch_scores():
+    """The group vetoes in the committed weights are what `group_veto_bars` gives on the committed report's
+    out-of-batch advice scores (they were added to the fitted detectors without a refit: evals/README.md, seventh
+    stop, 8)."""
+    from bot.guards.advice import check_advice
+    from bot.guards.rules import load_rules
+
+    shipped, rules = learned.load(), load_rules()
+    report = json.loads(train.REPORT_FILE.read_text(encoding="utf-8"))
+    examples = {e.id: e for e in train.load_examples()}
+    rows = [r for r in report["examples"] if r["advice"] is not None]
+    matched = [check_advice(examples[r["id"]].text, rules.advice).detail["matched"] for r in rows]
+    alone = np.array([m[0] if len(m) == 1 else "" for m in matched])
+    scores = np.array([r["advice"] for r in rows])
+    advice = np.array([r["label"] == "advice" for r in rows])
+    expected = train.group_veto_bars(scores, alone, advice, rules.advice_own_veto)
+    got = {k: v for k, v in shipped["advice"].thresholds.items() if k.startswith("veto:")}
+    assert got == expected and set(expected) == {f"veto:{g}" for g in rules.advice_own_veto}
+    assert report["detectors"]["advice"]["bars"] == dict(shipped["advice"].thresholds)

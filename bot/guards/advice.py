@@ -13,7 +13,7 @@ False
 """
 from __future__ import annotations
 
-from typing import Literal, Mapping
+from typing import Literal, Mapping, Sequence
 
 from bot.guards.rules import Rule, matching_forms
 from bot.models import GuardVerdict
@@ -44,14 +44,24 @@ def as_feature(verdict: GuardVerdict, not_features: frozenset[str]) -> bool:
     return any(m not in not_features for m in verdict.detail.get("matched", []))
 
 
-def referral(patterns: bool, score: float, bars: Mapping[str, float]) -> Literal["refer", "set_aside", "none"]:
+GROUP_VETO = "veto:"  # a bar's name prefix for one group's own veto: "veto:combining"
+
+
+def referral(patterns: bool, score: float, bars: Mapping[str, float],
+             matched: Sequence[str] = ()) -> Literal["refer", "set_aside", "none"]:
     """What the advice screen does with the patterns' verdict and the learned detector's score, for the pipeline
     and the training report alike (as bot.guards.crisis.grade for crisis). `bars`: `refer`, the detector's bar,
-    and `veto`, below which it sets the patterns' referral aside (bot.guards.train.veto_bar; none: never).
+    `veto`, below which it sets the patterns' referral aside (bot.guards.train.veto_bar; none: never), and
+    `veto:<group>`, the veto of a referral by that group alone (bot.guards.train.group_veto_bars). `matched`: the
+    groups of patterns that matched.
 
     >>> referral(True, 0.05, {"refer": 0.5, "veto": 0.1}), referral(False, 0.6, {"refer": 0.5})
     ('set_aside', 'refer')
+    >>> bars = {"refer": 0.5, "veto": 0.1, "veto:combining": 0.3}
+    >>> referral(True, 0.2, bars, ["combining"]), referral(True, 0.2, bars, ["combining", "dose"])
+    ('set_aside', 'refer')
     """
     if patterns:
-        return "set_aside" if score < bars.get("veto", 0.0) else "refer"
+        veto = bars.get(GROUP_VETO + matched[0], 0.0) if len(matched) == 1 else 0.0
+        return "set_aside" if score < max(bars.get("veto", 0.0), veto) else "refer"
     return "refer" if score >= bars["refer"] else "none"

@@ -124,7 +124,7 @@ def _with_learned_advice(advice: GuardVerdict, score: float | None, detectors: D
     detail = {**advice.detail, "learned": score}
     if score is None or detectors is None:
         return advice.model_copy(update={"detail": detail})
-    decision = referral(advice.fired, score, detectors["advice"].thresholds)
+    decision = referral(advice.fired, score, detectors["advice"].thresholds, advice.detail.get("matched", []))
     if decision == "set_aside":
         return advice.model_copy(update={"fired": False, "kind": None, "detail": {**detail, "set_aside": True},
                                          "reason": f"patterns {advice.reason} set aside: learned detector {score:.2f}"})

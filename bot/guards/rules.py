@@ -104,6 +104,8 @@ class GuardRules:
     # advice.yaml groups added after the learned detectors were fitted: their verdict refers, but is not the
     # detectors' `advice` feature (bot.guards.advice.as_feature), which they learned from the other groups
     advice_not_features: frozenset[str] = frozenset()
+    # advice.yaml groups that may have a veto bar of their own (bot.guards.train.group_veto_bars)
+    advice_own_veto: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,11 @@ def load_rules(data_dir: Path = DATA_DIR) -> GuardRules:
     not_features = frozenset(str(g) for g in (a.data.get("not_detector_features") or []))
     if unknown := not_features - set(a.get("patterns", dict)):
         raise ValueError(f"advice.yaml: not_detector_features names no group of patterns: {sorted(unknown)}")
-    return GuardRules(crisis, a.rules("patterns"), scope, language, injection, output, messages, resources, not_features)
+    own_veto = frozenset(str(g) for g in (a.data.get("own_veto") or []))
+    if unknown := own_veto - set(a.get("patterns", dict)):
+        raise ValueError(f"advice.yaml: own_veto names no group of patterns: {sorted(unknown)}")
+    return GuardRules(crisis, a.rules("patterns"), scope, language, injection, output, messages, resources, not_features,
+                      own_veto)
 
 
 def exemplar_vectors(rules: GuardRules, embedder: Embedder) -> ExemplarVectors:

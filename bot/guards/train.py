@@ -24,6 +24,7 @@ from sklearn.metrics import average_precision_score
 from bot.config import DATA_DIR
 from bot import weights
 from bot.guards import learned
+from bot.guards.advice import GROUP_VETO
 
 TRAINING_DIR = DATA_DIR / "guard_training"
 ADVICE_ONLY = "advice_only"  # sub-folder of batches only the advice detector learns from
@@ -41,6 +42,11 @@ MAX_FALSE_REFERRAL = 0.03  # a referral on a benign question
 # advice, and only below the lowest score it gave, out of batch, to an advice message the lexicons caught
 # (`veto_bar`): the lexicons over-refer general questions with a personal word ("explain X like im 5").
 MAX_VETO = 0.1
+# A group of patterns listed in advice.yaml `own_veto` may set its own referrals aside below a higher bar
+# (`group_veto_bars`): the lowest out-of-batch score of the advice messages it alone caught, at most MAX_GROUP_VETO,
+# and only when it alone caught at least MIN_GROUP_EXAMPLES of them (evals/README.md, seventh stop, 8).
+MAX_GROUP_VETO = 0.3
+MIN_GROUP_EXAMPLES = 50
 
 
 class Example(BaseModel):
@@ -130,6 +136,26 @@ def veto_bar(scores: np.ndarray, lexicon: np.ndarray, positives: np.ndarray) -> 
     return float(np.floor(min(MAX_VETO, lowest) * 100) / 100)
 
 
+def group_veto_bars(scores: np.ndarray, alone: np.ndarray, positives: np.ndarray, groups: frozenset[str]) -> dict[str, float]:
+    """Per group in `groups`, its own veto bar ("veto:<group>"): the lowest out-of-batch score of an advice message
+    that group alone caught (`alone`: per message, the one group that matched, or ""), floored to the hundredth and
+    at most MAX_GROUP_VETO; no bar for a group that alone caught fewer than MIN_GROUP_EXAMPLES advice messages.
+
+    >>> alone = np.array(["combining"] * 60 + ["dose"] * 10 + [""])
+    >>> scores = np.r_[np.full(59, 0.9), 0.487, np.full(10, 0.9), 0.01]
+    >>> group_veto_bars(scores, alone, np.ones(71, bool), frozenset({"combining", "dose"}))
+    {'veto:combining': 0.3}
+    >>> group_veto_bars(np.r_[np.full(59, 0.9), 0.22, np.full(11, 0.9)], alone, np.ones(71, bool), frozenset({"combining"}))
+    {'veto:combining': 0.22}
+    """
+    out: dict[str, float] = {}
+    for group in sorted(groups):
+        caught = (alone == group) & positives
+        if caught.sum() >= MIN_GROUP_EXAMPLES:
+            out[GROUP_VETO + group] = float(np.floor(min(MAX_GROUP_VETO, float(scores[caught].min())) * 100) / 100)
+    return out
+
+
 @dataclass(frozen=True)
 class Target:
     name: str  # detector name
@@ -147,10 +173,13 @@ TARGETS = (
 
 
 def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np.ndarray,
-               similar: np.ndarray | None = None, positives: np.ndarray | None = None) -> dict[str, float]:
+               similar: np.ndarray | None = None, positives: np.ndarray | None = None,
+               alone: np.ndarray | None = None, own_veto: frozenset[str] = frozenset()) -> dict[str, float]:
     """Bars for one detector, each the lowest that keeps its false-alarm target (see the constants).
     `similar`: messages exemplar similarity already sends to a check-in. `positives`: the detector's own
-    class (advice: the veto bar is chosen on them, `veto_bar`)."""
+    class (advice: the veto bars are chosen on them, `veto_bar` and `group_veto_bars`). `alone` and `own_veto`
+    (advice): per message the one group of patterns that matched ("" otherwise), and the groups that may have a
+    veto of their own."""
     if name == "crisis":
         crisis = lowest_threshold(scores, lexicon, negatives, MAX_FALSE_CRISIS)
         full = lexicon | (scores >= crisis)
@@ -159,19 +188,22 @@ def thresholds(name: str, scores: np.ndarray, lexicon: np.ndarray, negatives: np
         concern = lowest_threshold(scores, full, negatives, MAX_FALSE_CONCERN)
         return {"crisis": crisis, "check_in": min(check_in, crisis), "concern": min(concern, check_in, crisis)}
     veto = veto_bar(scores, lexicon, positives) if positives is not None else 0.0
+    own = group_veto_bars(scores, alone, positives, own_veto) if positives is not None and alone is not None else {}
     kept = lexicon & (scores >= veto)
-    return {"refer": lowest_threshold(scores, kept, negatives, MAX_FALSE_REFERRAL), "veto": veto}
+    for bar_name, bar in own.items():
+        kept &= ~((alone == bar_name.removeprefix(GROUP_VETO)) & (scores < bar))
+    return {"refer": lowest_threshold(scores, kept, negatives, MAX_FALSE_REFERRAL), "veto": veto, **own}
 
 
 def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_the_bot: bool = False,
-           similar: bool = False) -> str:
+           similar: bool = False, alone: str = "") -> str:
     """What the screen does with one message: crisis as bot.guards.crisis.grade decides ('crisis', 'check_in',
     'concern' or 'none'); advice: 'refer' or 'none' (a lexicon referral stands unless the score is below the
-    veto bar)."""
+    veto bar, or below the group's own when `alone`, the one group that matched, has one)."""
     if name == "advice":
         from bot.guards.advice import referral
 
-        return "refer" if referral(lexicon, score, bars) == "refer" else "none"
+        return "refer" if referral(lexicon, score, bars, [alone] if alone else []) == "refer" else "none"
     from bot.guards.crisis import grade
     from bot.models import GuardVerdict
 
@@ -181,7 +213,8 @@ def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_th
 
 def nested_bars(name: str, x: sparse.csr_matrix, y: np.ndarray, batches: np.ndarray, train: np.ndarray,
                 lexicon: np.ndarray, negatives: np.ndarray, similar: np.ndarray,
-                bars: dict[str, float]) -> dict[str, dict[str, float]]:
+                bars: dict[str, float], alone: np.ndarray | None = None,
+                own_veto: frozenset[str] = frozenset()) -> dict[str, dict[str, float]]:
     """Per batch, the bars chosen without it: on out-of-batch scores of the other batches only. A batch that
     neither trains the detector nor sets its bars gets `bars`, the ones chosen on every batch."""
     out: dict[str, dict[str, float]] = {}
@@ -191,7 +224,8 @@ def nested_bars(name: str, x: sparse.csr_matrix, y: np.ndarray, batches: np.ndar
             out[str(b)] = bars
             continue
         inner = out_of_batch(x[rest], y[rest], batches[rest], train[rest], C)
-        out[str(b)] = thresholds(name, inner, lexicon[rest], negatives[rest], similar[rest], y[rest])
+        out[str(b)] = thresholds(name, inner, lexicon[rest], negatives[rest], similar[rest], y[rest],
+                                 None if alone is None else alone[rest], own_veto)
     return out
 
 
@@ -247,8 +281,9 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
     topic = [bool(rules.crisis.topic.search(fold(e.text))) for e in examples]
     verdicts = [check_crisis(e.text, v, rules.crisis, exemplars, e.previous) for e, v in zip(examples, vectors)]
     similar = np.array([bool(v.detail.get("similar")) for v in verdicts])
-    lexicon = {"crisis": np.array([v.fired for v in verdicts]),
-               "advice": np.array([check_advice(e.text, rules.advice).fired for e in examples])}
+    advice = [check_advice(e.text, rules.advice) for e in examples]
+    lexicon = {"crisis": np.array([v.fired for v in verdicts]), "advice": np.array([v.fired for v in advice])}
+    alone = np.array([v.detail["matched"][0] if len(v.detail["matched"]) == 1 else "" for v in advice])
     detectors: dict[str, learned.Detector] = {}
     report: dict = {"data_hash": data_hash(directory), "messages": len(examples), "C": C,
                     "batches": sorted(set(batches.tolist())), "detectors": {}, "examples": []}
@@ -259,16 +294,18 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
         train = np.array([t.learns_from(e) for e in examples])
         negatives = np.array([t.negative(e) for e in examples])
         oob = out_of_batch(x, y, batches, train, C)
-        bars = thresholds(t.name, oob, lexicon[t.name], negatives, similar, y)
-        per_batch = nested_bars(t.name, x, y, batches, train, lexicon[t.name], negatives, similar, bars)
+        own = rules.advice_own_veto if t.name == "advice" else frozenset()
+        bars = thresholds(t.name, oob, lexicon[t.name], negatives, similar, y, alone, own)
+        per_batch = nested_bars(t.name, x, y, batches, train, lexicon[t.name], negatives, similar, bars, alone, own)
         model = fit(x[train], y[train], C)
         coef = model.coef_[0]
         detectors[t.name] = learned.Detector(t.name, coef[: vectors.shape[1]], coef[vectors.shape[1]:],
                                              float(model.intercept_[0]), bars)
         in_sample = model.predict_proba(x)[:, 1]
-        lobo = [decide(t.name, s, lex, per_batch[b], bot, sim)
-                for s, lex, b, bot, sim in zip(oob, lexicon[t.name], batches, to_bot, similar)]
-        fitted = [decide(t.name, s, lex, bars, bot, sim) for s, lex, bot, sim in zip(in_sample, lexicon[t.name], to_bot, similar)]
+        lobo = [decide(t.name, s, lex, per_batch[b], bot, sim, one)
+                for s, lex, b, bot, sim, one in zip(oob, lexicon[t.name], batches, to_bot, similar, alone)]
+        fitted = [decide(t.name, s, lex, bars, bot, sim, one)
+                  for s, lex, bot, sim, one in zip(in_sample, lexicon[t.name], to_bot, similar, alone)]
         lexicon_only = [decide(t.name, 0.0, lex, {k: 2.0 for k in bars if k != "veto"}, False, sim)
                         for lex, sim in zip(lexicon[t.name], similar)]
         own = np.isin(batches, np.unique(batches[train | negatives]))  # the batches it learns from or sets bars on
