@@ -272,16 +272,16 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
     progress(f"guard training: {len(examples)} messages in {len({e.batch for e in examples})} batches; embedding ...")
     vectors = np.asarray(embedder.embed_batch([e.text for e in examples]), dtype=np.float32)
     text_features = learned.TextFeatures()
-    flags = np.array([learned.lexical_flags(e.text, rules, check_advice(e.text, rules.advice),
-                                            check_about(e.text, rules.scope).fired,
-                                            check_injection(e.text, rules.injection)[0].fired) for e in examples])
+    advice = [check_advice(e.text, rules.advice) for e in examples]
+    flags = np.array([learned.lexical_flags(e.text, rules, v, check_about(e.text, rules.scope).fired,
+                                            check_injection(e.text, rules.injection)[0].fired)
+                      for e, v in zip(examples, advice)])
     x = features([e.text for e in examples], vectors, text_features, flags)
     to_bot = (flags[:, learned.FLAGS.index("about_bot")] + flags[:, learned.FLAGS.index("injection")]) > 0
     batches = np.array([e.batch for e in examples])
     topic = [bool(rules.crisis.topic.search(fold(e.text))) for e in examples]
     verdicts = [check_crisis(e.text, v, rules.crisis, exemplars, e.previous) for e, v in zip(examples, vectors)]
     similar = np.array([bool(v.detail.get("similar")) for v in verdicts])
-    advice = [check_advice(e.text, rules.advice) for e in examples]
     lexicon = {"crisis": np.array([v.fired for v in verdicts]), "advice": np.array([v.fired for v in advice])}
     alone = np.array([v.detail["matched"][0] if len(v.detail["matched"]) == 1 else "" for v in advice])
     detectors: dict[str, learned.Detector] = {}
