@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from bot import yamlfile
 from evals import tables as t
-from evals.cases import Case, CaseFile
+from evals.cases import Case, load_case_file
 
 PENDING_DIR = Path(__file__).resolve().parent / "pending"
 FIRST = (PENDING_DIR / "batch_z.yaml", PENDING_DIR / "batch_aa.yaml")
@@ -80,14 +79,6 @@ def agreement(first: Sequence[Case], second: Sequence[Case]) -> Agreement:
     )
 
 
-def load(path: Path) -> list[Case]:
-    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
-    try:
-        return CaseFile.model_validate(raw if raw is not None else {}).cases
-    except ValueError as exc:
-        raise ValueError(f"{path.name}: {exc}") from exc
-
-
 def rows(result: Agreement) -> t.Rows:
     head = ["scored", "questions", "precision", "first bullet", "recall", "sentences"]
     out = []
@@ -106,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--second", type=Path, nargs="+", default=[SECOND], help="the second judgement (case files)")
     args = ap.parse_args(argv)
     try:
-        first = [c for p in args.first for c in load(p)]
-        second = [c for p in args.second for c in load(p)]
+        first = [c for p in args.first for c in load_case_file(p)]
+        second = [c for p in args.second for c in load_case_file(p)]
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -178,16 +178,19 @@ def load_suite(path: Path = CASES_FILE) -> Suite:
     return Suite.model_validate(raw if raw is not None else {})
 
 
+def load_case_file(path: Path) -> list[Case]:
+    """The cases of one file in the held-apart format; a ValueError names the file."""
+    raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return CaseFile.model_validate(raw if raw is not None else {}).cases
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {exc}") from exc
+
+
 def load_heldout(directory: Path = HELDOUT_DIR, taken: set[str] = frozenset()) -> list[Case]:
     """Every case of the held-apart files (*.yaml, sorted), [] when there are none. Ids must be unique
     across the files and must not reuse an id of the suite (`taken`)."""
-    cases: list[Case] = []
-    for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
-        raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
-        try:
-            cases += CaseFile.model_validate(raw if raw is not None else {}).cases
-        except ValueError as exc:
-            raise ValueError(f"{path.name}: {exc}") from exc
+    cases = [c for path in (sorted(directory.glob("*.yaml")) if directory.is_dir() else []) for c in load_case_file(path)]
     ids = [c.id for c in cases]
     _no_duplicates(ids)
     if clash := sorted(set(ids) & set(taken)):

@@ -74,5 +74,7 @@ def test_a_missing_or_broken_file_is_refused_with_its_name(tmp_path, capsys):
 
 
 def test_the_shipped_second_judgement_covers_its_batches():
-    result = agreement.agreement([c for p in agreement.FIRST for c in agreement.load(p)], agreement.load(agreement.SECOND))
+    from evals.cases import load_case_file
+
+    result = agreement.agreement([c for p in agreement.FIRST for c in load_case_file(p)], load_case_file(agreement.SECOND))
     assert result.common >= 150 and result.second_by_first is not None

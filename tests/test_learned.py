@@ -191,15 +191,14 @@ def test_the_shipped_group_vetoes_are_those_of_the_shipped_out_of_batch_scores()
     """The group vetoes in the committed weights are what `group_veto_bars` gives on the committed report's
     out-of-batch advice scores (they were added to the fitted detectors without a refit: evals/README.md, seventh
     stop, 8)."""
-    from bot.guards.advice import check_advice
+    from bot.guards.advice import check_advice, lone_group
     from bot.guards.rules import load_rules
 
     shipped, rules = learned.load(), load_rules()
     report = json.loads(train.REPORT_FILE.read_text(encoding="utf-8"))
     examples = {e.id: e for e in train.load_examples()}
     rows = [r for r in report["examples"] if r["advice"] is not None]
-    matched = [check_advice(examples[r["id"]].text, rules.advice).detail["matched"] for r in rows]
-    alone = np.array([m[0] if len(m) == 1 else "" for m in matched])
+    alone = np.array([lone_group(check_advice(examples[r["id"]].text, rules.advice).detail["matched"]) for r in rows])
     scores = np.array([r["advice"] for r in rows])
     advice = np.array([r["label"] == "advice" for r in rows])
     expected = train.group_veto_bars(scores, alone, advice, rules.advice_own_veto)

@@ -47,21 +47,31 @@ def as_feature(verdict: GuardVerdict, not_features: frozenset[str]) -> bool:
 GROUP_VETO = "veto:"  # a bar's name prefix for one group's own veto: "veto:combining"
 
 
+def lone_group(matched: Sequence[str]) -> str:
+    """The group of patterns that matched alone, or "" (none, or several): only a lone group's referral may be set
+    aside by that group's own veto bar.
+
+    >>> lone_group(["combining"]), lone_group(["combining", "dose"]), lone_group([])
+    ('combining', '', '')
+    """
+    return matched[0] if len(matched) == 1 else ""
+
+
 def referral(patterns: bool, score: float, bars: Mapping[str, float],
-             matched: Sequence[str] = ()) -> Literal["refer", "set_aside", "none"]:
+             alone: str = "") -> Literal["refer", "set_aside", "none"]:
     """What the advice screen does with the patterns' verdict and the learned detector's score, for the pipeline
     and the training report alike (as bot.guards.crisis.grade for crisis). `bars`: `refer`, the detector's bar,
     `veto`, below which it sets the patterns' referral aside (bot.guards.train.veto_bar; none: never), and
-    `veto:<group>`, the veto of a referral by that group alone (bot.guards.train.group_veto_bars). `matched`: the
-    groups of patterns that matched.
+    `veto:<group>`, the veto of a referral by that group alone (bot.guards.train.group_veto_bars). `alone`: the
+    group that matched alone (`lone_group`), if one did.
 
     >>> referral(True, 0.05, {"refer": 0.5, "veto": 0.1}), referral(False, 0.6, {"refer": 0.5})
     ('set_aside', 'refer')
     >>> bars = {"refer": 0.5, "veto": 0.1, "veto:combining": 0.3}
-    >>> referral(True, 0.2, bars, ["combining"]), referral(True, 0.2, bars, ["combining", "dose"])
+    >>> referral(True, 0.2, bars, "combining"), referral(True, 0.2, bars)
     ('set_aside', 'refer')
     """
     if patterns:
-        veto = bars.get(GROUP_VETO + matched[0], 0.0) if len(matched) == 1 else 0.0
-        return "set_aside" if score < max(bars.get("veto", 0.0), veto) else "refer"
+        veto = max(bars.get("veto", 0.0), bars.get(GROUP_VETO + alone, 0.0) if alone else 0.0)
+        return "set_aside" if score < veto else "refer"
     return "refer" if score >= bars["refer"] else "none"

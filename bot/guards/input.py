@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.config import Clinic
 from bot.guards.about import check_about
-from bot.guards.advice import check_advice, referral
+from bot.guards.advice import check_advice, lone_group, referral
 from bot.guards.crisis import check_crisis, grade
 from bot.guards.injection import check_injection
 from bot.guards.language import check_language
@@ -124,7 +124,8 @@ def _with_learned_advice(advice: GuardVerdict, score: float | None, detectors: D
     detail = {**advice.detail, "learned": score}
     if score is None or detectors is None:
         return advice.model_copy(update={"detail": detail})
-    decision = referral(advice.fired, score, detectors["advice"].thresholds, advice.detail.get("matched", []))
+    alone = lone_group(advice.detail.get("matched", []))
+    decision = referral(advice.fired, score, detectors["advice"].thresholds, alone)
     if decision == "set_aside":
         return advice.model_copy(update={"fired": False, "kind": None, "detail": {**detail, "set_aside": True},
                                          "reason": f"patterns {advice.reason} set aside: learned detector {score:.2f}"})

@@ -24,7 +24,7 @@ from sklearn.metrics import average_precision_score
 from bot.config import DATA_DIR
 from bot import weights
 from bot.guards import learned
-from bot.guards.advice import GROUP_VETO
+from bot.guards.advice import GROUP_VETO, lone_group
 
 TRAINING_DIR = DATA_DIR / "guard_training"
 ADVICE_ONLY = "advice_only"  # sub-folder of batches only the advice detector learns from
@@ -203,7 +203,7 @@ def decide(name: str, score: float, lexicon: bool, bars: dict[str, float], to_th
     if name == "advice":
         from bot.guards.advice import referral
 
-        return "refer" if referral(lexicon, score, bars, [alone] if alone else []) == "refer" else "none"
+        return "refer" if referral(lexicon, score, bars, alone) == "refer" else "none"
     from bot.guards.crisis import grade
     from bot.models import GuardVerdict
 
@@ -283,7 +283,7 @@ def run(embedder, rules, exemplars, directory: Path = TRAINING_DIR, model_file: 
     verdicts = [check_crisis(e.text, v, rules.crisis, exemplars, e.previous) for e, v in zip(examples, vectors)]
     similar = np.array([bool(v.detail.get("similar")) for v in verdicts])
     lexicon = {"crisis": np.array([v.fired for v in verdicts]), "advice": np.array([v.fired for v in advice])}
-    alone = np.array([v.detail["matched"][0] if len(v.detail["matched"]) == 1 else "" for v in advice])
+    alone = np.array([lone_group(v.detail["matched"]) for v in advice])
     detectors: dict[str, learned.Detector] = {}
     report: dict = {"data_hash": data_hash(directory), "messages": len(examples), "C": C,
                     "batches": sorted(set(batches.tolist())), "detectors": {}, "examples": []}
