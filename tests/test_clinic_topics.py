@@ -41,6 +41,9 @@ TOPICS = load_topics()
     # asked of the clinic itself, about a matter no topic names: the generic topic
     ("is your prescriber an MD or a nurse practitioner", "practice"), ("do u treat ppl over 75?", "practice"),
     ("does anyone on your staff speak Spanish?", "practice"), ("can I eat before, at yours?", "practice"),
+    # a price or a booking asked outright still is one
+    ("is there a cheaper option?", "cost"), ("how much cheaper is a package of six?", "cost"),
+    ("whats your schedule like next week", "booking"), ("what schedule works for a first visit?", "booking"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
     assert recognise(question, TOPICS).name == name
@@ -51,7 +54,9 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "What happens during a session?", "Is at-home ketamine from a telehealth company safe?",
     "What should I ask a clinic before I start?", "What schedule drug is ketamine?", "Is ketamine a Schedule III drug?",
     "Which DEA schedule is ketamine in?", "what schedule is esketamine listed under",
-    "ketamine: what schedule is it in?",
+    "ketamine: what schedule is it in?", "is it even legal? which schedule is it", "a controlled drug? what schedule",
+    # a price given as context, the question about something else
+    "are online lozenges safe? they're far cheaper than an infusion", "is street K the same thing, its a lot cheaper",
     "Why is ketamine in the news coverage so much?", "How fast before it starts to work?", "hello, is anyone there?",
     "I'd like to taper my sleeping pills before the first session, how fast?", "Could I have a bad trip?",
     "How are patients screened for ketamine in clinical trials?", "Does the effect last longer than a day?",
