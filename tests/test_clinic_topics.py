@@ -43,6 +43,8 @@ TOPICS = load_topics()
     ("does anyone on your staff speak Spanish?", "practice"), ("can I eat before, at yours?", "practice"),
     # a price or a booking asked outright still is one
     ("is there a cheaper option?", "cost"), ("how much cheaper is a package of six?", "cost"),
+    ("how much for one infusion", "cost"), ("how much per visit, ballpark?", "cost"),
+    ("eight sessions, how much altogether?", "cost"),
     ("whats your schedule like next week", "booking"), ("what schedule works for a first visit?", "booking"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
@@ -64,6 +66,7 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "can you do ketamine while pregnant", "can u take ketamine with adderall", "how often do you take spravato",
     # a size, not a price
     "how much does ketamine raise your blood pressure during a session?", "how much does one infusion help, on average?",
+    "how much ketamine do people get per infusion?", "how much an infusion raises blood pressure",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
