@@ -45,6 +45,8 @@ TOPICS = load_topics()
     ("is there a cheaper option?", "cost"), ("how much cheaper is a package of six?", "cost"),
     ("how much for one infusion", "cost"), ("how much per visit, ballpark?", "cost"),
     ("eight sessions, how much altogether?", "cost"),
+    # how long a session takes, no treatment named: this clinic's sessions
+    ("how long is one session start to finish", "sessions_here"), ("how long r ur appointments", "sessions_here"),
     ("whats your schedule like next week", "booking"), ("what schedule works for a first visit?", "booking"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
@@ -67,6 +69,8 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     # a size, not a price
     "how much does ketamine raise your blood pressure during a session?", "how much does one infusion help, on average?",
     "how much ketamine do people get per infusion?", "how much an infusion raises blood pressure",
+    # a treatment named: the session-length card answers; how long the effect lasts is research
+    "how long is a spravato visit", "how long does one session of ketamine take", "how long does the effect of a session last",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
@@ -120,3 +124,10 @@ def test_a_clinic_statement_answers_its_topic_and_nothing_else_does(bot_with):
     turn = bot_with(STATEMENT).answer("How much does a ketamine session cost?")
     assert turn.kind == "answered" and [c.source for c in turn.citations] == ["clinic-costs"]
     assert turn.citations[0].evidence_type == "clinic"
+
+
+def test_a_crisis_inside_a_clinic_question_is_answered_as_a_crisis_first(bot_with):
+    bot = bot_with(None)
+    assert bot.answer("how long is one session?").clinic_topic == "how its sessions run"
+    turn = bot.answer("how long is one session? honestly I want to kill myself")
+    assert turn.kind == "crisis" and "988" in turn.answer and turn.clinic_topic == ""
