@@ -47,6 +47,8 @@ TOPICS = load_topics()
     ("eight sessions, how much altogether?", "cost"),
     # how long a session takes, no treatment named: this clinic's sessions
     ("how long is one session start to finish", "sessions_here"), ("how long r ur appointments", "sessions_here"),
+    ("what happens if he freaks out mid-infusion", "difficult_moments"),
+    ("what do your nurses do if someone gets overwhelmed in there", "difficult_moments"),
     ("whats your schedule like next week", "booking"), ("what schedule works for a first visit?", "booking"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
