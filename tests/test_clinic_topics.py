@@ -48,6 +48,8 @@ TOPICS = load_topics()
     # how long a session takes, no treatment named: this clinic's sessions
     ("how long is one session start to finish", "sessions_here"), ("how long r ur appointments", "sessions_here"),
     ("what happens if he freaks out mid-infusion", "difficult_moments"),
+    ("is the therapist there during the infusion itself or only after", "sessions_here"),
+    ("do we see the therapist before the first dose?", "sessions_here"),
     ("what do your nurses do if someone gets overwhelmed in there", "difficult_moments"),
     ("whats your schedule like next week", "booking"), ("what schedule works for a first visit?", "booking"),
 ])
@@ -73,6 +75,8 @@ def test_clinic_questions_are_recognised(question: str, name: str):
     "how much ketamine do people get per infusion?", "how much an infusion raises blood pressure",
     # a treatment named: the session-length card answers; how long the effect lasts is research
     "how long is a spravato visit", "how long does one session of ketamine take", "how long does the effect of a session last",
+    # when the therapy happens, asked of the trials
+    "in the studies, did a therapist sit in during the ketamine?",
 ])
 def test_general_questions_are_not_clinic_topics(question: str):
     assert recognise(question, TOPICS) is None
