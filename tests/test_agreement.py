@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from evals import agreement
-from evals.cases import Case
+from evals.cases import Case, load_case_file
 
 
 def case(cid: str, kind: str, *gold: str) -> Case:
@@ -74,7 +74,5 @@ def test_a_missing_or_broken_file_is_refused_with_its_name(tmp_path, capsys):
 
 
 def test_the_shipped_second_judgement_covers_its_batches():
-    from evals.cases import load_case_file
-
     result = agreement.agreement([c for p in agreement.FIRST for c in load_case_file(p)], load_case_file(agreement.SECOND))
     assert result.common >= 150 and result.second_by_first is not None

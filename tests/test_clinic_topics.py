@@ -41,17 +41,18 @@ TOPICS = load_topics()
     # asked of the clinic itself, about a matter no topic names: the generic topic
     ("is your prescriber an MD or a nurse practitioner", "practice"), ("do u treat ppl over 75?", "practice"),
     ("does anyone on your staff speak Spanish?", "practice"), ("can I eat before, at yours?", "practice"),
-    # a price or a booking asked outright still is one
+    # a price or a booking asked outright still is one, with or without a verb
     ("is there a cheaper option?", "cost"), ("how much cheaper is a package of six?", "cost"),
     ("how much for one infusion", "cost"), ("how much per visit, ballpark?", "cost"),
     ("eight sessions, how much altogether?", "cost"),
-    # how long a session takes, no treatment named: this clinic's sessions
+    ("whats your schedule like next week", "booking"), ("what schedule works for a first visit?", "booking"),
+    # how long a session takes (no treatment named), and when the therapy happens: this clinic's sessions
     ("how long is one session start to finish", "sessions_here"), ("how long r ur appointments", "sessions_here"),
-    ("what happens if he freaks out mid-infusion", "difficult_moments"),
     ("is the therapist there during the infusion itself or only after", "sessions_here"),
     ("do we see the therapist before the first dose?", "sessions_here"),
+    # what its staff do when a session gets difficult
+    ("what happens if he freaks out mid-infusion", "difficult_moments"),
     ("what do your nurses do if someone gets overwhelmed in there", "difficult_moments"),
-    ("whats your schedule like next week", "booking"), ("what schedule works for a first visit?", "booking"),
 ])
 def test_clinic_questions_are_recognised(question: str, name: str):
     assert recognise(question, TOPICS).name == name

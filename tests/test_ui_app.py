@@ -44,15 +44,26 @@ def signed_in(settings: Settings) -> Iterator[httpx.Client]:
         yield client
 
 
+@contextlib.contextmanager
+def console(settings: Settings, bot: FakeBot | None = None) -> Iterator[str]:
+    """The visitor page and the staff console served with `settings` and `bot` (a fresh fake by default); yields
+    the console's base URL."""
+    bot = bot or FakeBot(settings)
+    visitor, staff = app.serve(settings, lambda: bot, block=False)
+    assert staff is not None
+    try:
+        yield staff_base(settings)
+    finally:
+        visitor.close()
+        staff.close()
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, FakeBot]]:
     settings = make_settings(tmp_path_factory.mktemp("app-data"), staff_user="staff", staff_password=PASSWORD)
     bot = FakeBot(settings)
-    visitor, staff = app.serve(settings, lambda: bot, block=False)
-    assert staff is not None
-    yield settings, bot
-    visitor.close()
-    staff.close()
+    with console(settings, bot):
+        yield settings, bot
 
 
 def test_analytics_off_and_nothing_heavy_at_import() -> None:
@@ -193,22 +204,15 @@ def test_legacy_exports_are_deleted_when_the_console_starts(tmp_path: Path) -> N
     old = tmp_path / "exports" / "feedback-20250101-000000.csv"
     old.parent.mkdir()
     old.write_text("id,question\n1,old visitor text\n")
-    settings = make_settings(tmp_path, staff_user="staff", staff_password=PASSWORD)
-    visitor, staff = app.serve(settings, lambda: FakeBot(settings), block=False)
-    try:
+    with console(make_settings(tmp_path, staff_user="staff", staff_password=PASSWORD)):
         assert not old.exists()
-    finally:
-        visitor.close()
-        staff.close()
 
 
 def test_the_20th_rapid_wrong_password_is_not_answered_at_full_speed(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from bot.ui.auth import hash_password
     settings = make_settings(tmp_path, staff_user="staff", staff_password=hash_password(PASSWORD))  # 600,000 rounds
-    visitor, staff = app.serve(settings, lambda: FakeBot(settings), block=False)
-    base = staff_base(settings)
-    try:
+    with console(settings) as base:
         with caplog.at_level("INFO"), httpx.Client(base_url=base, timeout=30) as client:
             codes = [client.post("/login", data={"username": "staff", "password": f"guess-{i}"}).status_code
                      for i in range(20)]
@@ -220,9 +224,6 @@ def test_the_20th_rapid_wrong_password_is_not_answered_at_full_speed(
             assert page.status_code == 429 and "Try again in" in page.text
         assert "staff login failed from 127.0.0.1" in caplog.text and "locked for" in caplog.text
         assert "guess-" not in caplog.text and PASSWORD not in caplog.text  # never the password
-    finally:
-        visitor.close()
-        staff.close()
 
 
 def test_password_hashing_does_not_stall_the_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,39 +242,28 @@ def test_password_hashing_does_not_stall_the_pages(tmp_path: Path, monkeypatch: 
 
     settings = make_settings(tmp_path, staff_user="staff", staff_password=auth.hash_password(PASSWORD))
     monkeypatch.setattr(auth, "verify_password", held_check)
-    visitor, staff = app.serve(settings, lambda: FakeBot(settings), block=False)
-    base = staff_base(settings)
-    try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+    with console(settings) as base, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
             guess = pool.submit(lambda: httpx.post(base + "/login", data={"username": "staff", "password": "g"},
                                                    timeout=30).status_code)
             assert checking.wait(10), "the password check never started"
             assert httpx.get(base + "/", timeout=10).status_code == 200  # served while the check is held
             assert not guess.done()
+        finally:
             release.set()
-            assert guess.result() == 400
-    finally:
-        release.set()
-        visitor.close()
-        staff.close()
+        assert guess.result() == 400
 
 
 def test_concurrent_wrong_guesses_are_each_refused(tmp_path: Path) -> None:
     import concurrent.futures
 
     from bot.ui.auth import hash_password
-    settings = make_settings(tmp_path, staff_user="staff", staff_password=hash_password(PASSWORD))
-    visitor, staff = app.serve(settings, lambda: FakeBot(settings), block=False)
-    base = staff_base(settings)
-    try:
+    with console(make_settings(tmp_path, staff_user="staff", staff_password=hash_password(PASSWORD))) as base:
         def guess(i: int) -> int:  # four clients (X-Forwarded-For from a trusted local proxy), each within its free tries
             return httpx.post(base + "/login", data={"username": "staff", "password": f"g{i}"},
                               headers={"X-Forwarded-For": f"192.0.2.{i % 4}"}, timeout=30).status_code
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             assert list(pool.map(guess, range(16))).count(400) == 16
-    finally:
-        visitor.close()
-        staff.close()
 
 
 def test_logging_out_ends_the_session(served: tuple[Settings, FakeBot]) -> None:
