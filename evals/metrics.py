@@ -16,6 +16,8 @@ import math
 import re
 from typing import Iterable, Mapping, Sequence
 
+from scipy.stats import binomtest
+
 from bot.models import Citation, Turn
 
 _SPACE = re.compile(r"\s+")
@@ -258,3 +260,17 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def interval(successes: int, n: int) -> tuple[float, float] | None:
+    """The 95% Wilson score interval of successes/n; None when n is 0."""
+    if n == 0:
+        return None
+    ci = binomtest(successes, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def mcnemar_p(gained: int, lost: int) -> float:
+    """Exact two-sided McNemar p-value: under no change, a case that changed is as likely to be gained as lost."""
+    changed = gained + lost
+    return 1.0 if changed == 0 else float(binomtest(gained, changed, 0.5).pvalue)

@@ -157,6 +157,8 @@ def write(out_dir: Path, meta: dict[str, Any], run: "Evaluation", allow: Mapping
     out_dir.mkdir(parents=True, exist_ok=True)
     results = [r for _, r in run.pairs]
     charts = draw_all(out_dir, run.table, [r.latency_ms for r in results])
+    if (out_dir / "results.jsonl").exists():  # the run before, for `python -m evals.compare`
+        (out_dir / "results.jsonl").replace(out_dir / "previous_results.jsonl")
     with (out_dir / "results.jsonl").open("w", encoding="utf-8") as fh:
         for _, r in run.pairs + run.heldout:
             held = {"heldout": True} if any(r is h for _, h in run.heldout) else {}

@@ -106,6 +106,23 @@ def _print_failures(pairs: Pairs, label: str = "") -> None:
             print(f"FAIL{label} {r.id}{mark} [{r.category}] {r.question[:90]!r}: {'; '.join(r.failures)[:300]}")
 
 
+def _print_shift(out_dir: Path) -> None:
+    """Against the run before (the same report directory): direct answers gained, lost, and whether it is noise."""
+    from evals import compare
+
+    previous, current = out_dir / compare.PREVIOUS.name, out_dir / compare.CURRENT.name
+    if not previous.exists():
+        return
+    try:
+        found = [s for s in compare.shifts(compare.load(previous), compare.load(current))
+                 if s.name in (compare.HELDOUT_ALL, compare.SUITE)]
+    except (OSError, ValueError) as exc:
+        print(f"\n(no comparison with the run before: {exc})")
+        return
+    if found:
+        print(f"\nSince the run before (`python -m evals.compare` for every set):\n{t.table(*compare.rows(found))}")
+
+
 def print_summary(run: Evaluation, md: Path) -> None:
     print(t.table(*t.category_rows(run.table)), "\n")
     print(t.table(*t.retrieval_rows(run.table)), "\n")
@@ -126,6 +143,7 @@ def print_summary(run: Evaluation, md: Path) -> None:
         failed = sum(not r.passed for _, r in run.heldout)
         print(f"{failed} held-apart cases failed: listed only in {md.parent / 'heldout_failures.md'} (read it only "
               f"after recording these figures; never tune on it)")
+        _print_shift(md.parent)
     for g in (g for g in run.gates if not g.ok):
         print(f"GATE FAILED: {g.name} = {t.fmt(g.value, g.gate.how)} (wanted {t.wanted(g.gate)}); "
               f"cases: {', '.join(g.failing) or '–'}")

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 from evals.cases import CATEGORY_TITLES, Case
 from evals.checks import CaseResult
 from evals.gates import Gate, GateResult
+from evals.metrics import interval
 from evals.summary import MODES, RECALL_K, answer_figures, answered_by_path
 
 # (key in summary.figures, column title, format)
@@ -161,14 +162,14 @@ def set_rows(pairs: Sequence[tuple[Case, CaseResult]]) -> Rows:
     for case, r in pairs:
         batches[case.id.split("-")[0]].append((case, r))
     batches["all"] = list(pairs)
-    head = ["set", "cases", "direct", *GROUPS, "by a card", "by retrieval", "precision", "first bullet", "recall",
+    head = ["set", "cases", "direct", "95% interval", *GROUPS, "by a card", "by retrieval", "precision", "first bullet", "recall",
             "sentences", "no_answer (answerable)"]
     out = []
     for name, group in batches.items():
         f = answer_figures([r for _, r in group])
         direct = [f"{_share([r for c, r in group if test(c)])}" for test in GROUPS.values()]
         paths = [_share(taken) for taken in answered_by_path([r for _, r in group])]
-        out.append([name, str(len(group)), fmt(f["direct_answers"], "pct"), *direct, *paths, fmt(f["answer_precision"], "pct"),
+        out.append([name, str(len(group)), fmt(f["direct_answers"], "pct"), _interval(group), *direct, *paths, fmt(f["answer_precision"], "pct"),
                     fmt(f["first_bullet_hit"], "pct"), fmt(f["answer_recall"], "pct"), f"{f['mean_bullets']:.2f}" if f["mean_bullets"] is not None else "–",
                     str(f["answerable_no_answer"])])
     return head, out
@@ -176,3 +177,10 @@ def set_rows(pairs: Sequence[tuple[Case, CaseResult]]) -> Rows:
 
 def _share(results: Sequence[CaseResult]) -> str:
     return f"{sum(bool(r.direct) for r in results)}/{len(results)}" if results else "–"
+
+
+def _interval(group: Sequence[tuple[Case, CaseResult]]) -> str:
+    """The 95% Wilson interval of the share answered directly: how far one set's figure can be trusted."""
+    judged = [r for _, r in group if r.direct is not None]
+    ci = interval(sum(bool(r.direct) for r in judged), len(judged))
+    return "–" if ci is None else f"{ci[0]:.1%}–{ci[1]:.1%}"

@@ -337,6 +337,26 @@ def test_report_is_written_and_self_contained(suite, tmp_path):
     assert "<script" not in html and "http" not in html and "data:image/png;base64," in html
     assert (tmp_path / "results.jsonl").read_text().count("\n") == 1
     assert "a reason" in html and "every category has cases" in html
+    assert not (tmp_path / "previous_results.jsonl").exists()
+    first = (tmp_path / "results.jsonl").read_text()
+    report.write(tmp_path, {"when": "later", "cases": 1, "cases_file": "x", "gated": False, "seconds": 0.1}, run, {})
+    assert (tmp_path / "previous_results.jsonl").read_text() == first  # kept for `python -m evals.compare`
+
+
+def test_wilson_interval_brackets_the_share_and_narrows_with_more_cases():
+    assert m.interval(0, 0) is None
+    low, high = m.interval(5, 10)
+    assert low == pytest.approx(0.2366, abs=1e-4) and high == pytest.approx(0.7634, abs=1e-4)
+    assert m.interval(0, 10)[0] == 0.0 and m.interval(10, 10)[1] == pytest.approx(1.0)
+    wide, narrow = m.interval(107, 150), m.interval(561, 786)
+    assert wide[0] < 0.714 < wide[1] and wide[1] - wide[0] > 2 * (narrow[1] - narrow[0]) - 0.01
+
+
+def test_mcnemar_p_is_the_exact_two_sided_test_on_the_cases_that_changed():
+    assert m.mcnemar_p(0, 0) == 1.0 and m.mcnemar_p(3, 3) == pytest.approx(1.0)
+    assert m.mcnemar_p(5, 0) == pytest.approx(2 / 32) == m.mcnemar_p(0, 5)
+    assert m.mcnemar_p(4, 1) == pytest.approx(0.375)
+    assert m.mcnemar_p(20, 5) < 0.01
 
 
 def test_suite_overclaim_patterns_spare_the_vetted_references(suite):

@@ -29,6 +29,7 @@ def test_rows_count_direct_answers_per_batch_and_per_kind_of_question():
     assert table["dva"]["clinic's own"] == "0/1" and table["dva"]["no vetted answer"] == "–"
     assert table["dvb"]["no vetted answer"] == "1/1" and table["dvb"]["for a clinician"] == "0/1"
     assert table["all"]["cases"] == "4" and table["all"]["direct"] == "50.0%"
+    assert table["all"]["95% interval"] == "15.0%–85.0%"  # Wilson, 2 of 4: four questions say little
 
 
 def test_rows_split_the_answerable_questions_by_the_path_that_answered_them():
