@@ -139,6 +139,7 @@ class Turn(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
     follow_up_of: str = ""  # the previous question, when this one was read as its follow-up
+    matched_on: str = ""  # the question part the card was matched on, when the whole message matched none (bot/focus.py)
     card: CardMatch | None = None  # the FAQ card match, when cards were consulted
     question_type: str = ""  # the kind of question recognised for evidence selection ("session_length", …)
     clinic_topic: str = ""  # a topic only the clinic can answer ("costs and payment"), when recognised

@@ -1,7 +1,7 @@
 """The answer pipeline, wired in one place:
 
-validate → embed once → input guard → clinic topic → FAQ card match → retrieve → select evidence
-         → compose → output guard → Turn.
+validate → embed once → input guard → clinic topic → FAQ card match (on the question part too, when the
+         message carries context: bot/focus.py) → retrieve → select evidence → compose → output guard → Turn.
 
 A question only the clinic can answer gets the clinic's own statements or a pointer to the clinic; a matched
 FAQ card answers with its reviewed sentences; every other question falls through to retrieval.
@@ -25,6 +25,7 @@ from bot.clinic_topics import ClinicTopic, load_topics, recognise, topic_templat
 from bot.compose import Draft, draft_answer, render
 from bot.config import DATA_DIR, MAX_QUESTION_CHARS, Settings, load_settings
 from bot.embed import Embedder, MiniLMEmbedder
+from bot.focus import question_part
 from bot.followup import follow_on
 from bot.guards.crisis import check_crisis
 from bot.guards.injection import check_injection
@@ -150,6 +151,8 @@ class Bot:
             turn.clinic_topic = topic.label if topic else ""
             turn.card = CardMatch() if topic else self.matcher.second_chance(
                 self.matcher.match(decision.question, query_vec), decision.question, query_vec, self.card_model)
+        if not (topic or decision.kind or turn.card.matched):  # context around the question (bot/focus.py)
+            turn.card = self._match_question_part(decision.question, turn) or turn.card
         # "is it approved?" after "What is Spravato?": "it" is what came before (bot/followup.py)
         joined = self._joined(decision.question, prior, turn) if not topic and not turn.card.matched else None
         if joined:
@@ -203,6 +206,20 @@ class Bot:
             return None
         with _timed(turn, "embed"):
             return earlier or "", joined, self.embedder.embed_query(joined)
+
+    def _match_question_part(self, question: str, turn: Turn) -> CardMatch | None:
+        """The answering card matched on the message's question part alone (bot/focus.py), if one is."""
+        part = question_part(question)
+        if part is None:
+            return None
+        with _timed(turn, "embed"):
+            vec = self.embedder.embed_query(part)
+        with _timed(turn, "match"):
+            match = self.matcher.second_chance(self.matcher.match(part, vec), part, vec, self.card_model)
+        if not match.matched or match.not_covered:
+            return None
+        turn.matched_on = part
+        return match
 
     def _match_as_follow_up(self, joined: tuple[str, str, np.ndarray], turn: Turn) -> CardMatch | None:
         """The card for the two questions read together, if one answers outright."""

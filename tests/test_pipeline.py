@@ -246,3 +246,21 @@ def test_a_short_follow_up_is_read_with_the_question_before_it(bot):
     turn = bot.answer("how many respond to it?", previous="Tell me about a single ketamine infusion.")
     assert turn.follow_up_of == "Tell me about a single ketamine infusion."
     assert any("responded to a ketamine infusion" in c.quote for c in turn.citations)
+
+
+def test_a_message_with_context_around_its_question_is_matched_to_a_card_on_the_question(bot):
+    context = ("My sister reads a lot online about new treatments, the winters here are long, and her job in the "
+               "warehouse keeps her on nights, so we talk about it over breakfast most weeks. ")
+    whole = bot.matcher.match(context + "has the FDA approved ketamine for depression?",
+                              bot.embedder.embed_query(context + "has the FDA approved ketamine for depression?"))
+    assert not whole.matched  # the context pulls the one embedding of the whole away from the card
+    turn = bot.answer(context + "has the FDA approved ketamine for depression?")
+    assert turn.kind == "answered" and turn.card.matched and turn.card.card_id == "fda-status"
+    assert turn.matched_on == "has the FDA approved ketamine for depression?"
+    assert "matched on the question part" in routing_table(turn)
+    assert bot.answer("has the FDA approved ketamine for depression").matched_on == ""  # nothing to set aside
+
+
+def test_the_guards_read_the_whole_message_before_any_part_is_matched(bot):
+    turn = bot.answer("I want to kill myself tonight. has the FDA approved ketamine for depression?")
+    assert turn.kind == "crisis" and turn.matched_on == "" and not turn.citations

@@ -70,6 +70,8 @@ def routing_table(turn: Turn) -> str:
                               f"{'; nearest, so the visitor was told so' if card.via == NEAREST_NOT_COVERED else ''})"),
                  ("card score", card.score), ("runner-up", f"{card.runner_up or '–'} ({card.runner_up_score:.4f})"),
                  ("classifier probability", "–" if card.probability is None else card.probability)]
+        if turn.matched_on:
+            rows.append(("matched on the question part", turn.matched_on))
     return table("Clinic topic, FAQ card and question type", ("step", "value"), rows)
 
 
