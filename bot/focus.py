@@ -11,18 +11,21 @@ from __future__ import annotations
 import re
 
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+# "I read it can damage the bladder. is that true?": cut from its context, a part that points back asks something else
+POINTS_BACK = re.compile(r"\b(?:that|this|these|those)\b", re.IGNORECASE)
 MIN_WORDS = 3  # "why?" or "is it?" alone leans on the context it would be cut from
 MAX_SHARE = 0.8  # a part nearly as long as the message would be matched the same as the whole
 
 
 def question_part(text: str) -> str | None:
     """The message's question sentences (those ending in "?", else its last sentence), when the message has
-    more than one sentence and they are a clearly smaller part of it; None otherwise."""
+    more than one sentence, they are a clearly smaller part of it and they do not point back at the rest ("is
+    that true?"); None otherwise."""
     sentences = [s for s in SENTENCE_END.split(text.strip()) if s]
     if len(sentences) < 2:
         return None
     asked = [s for s in sentences if s.rstrip().endswith("?")]
     part = " ".join(asked) if asked else sentences[-1]
-    if len(part.split()) < MIN_WORDS or len(part) >= MAX_SHARE * len(text.strip()):
+    if len(part.split()) < MIN_WORDS or len(part) >= MAX_SHARE * len(text.strip()) or POINTS_BACK.search(part):
         return None
     return part

@@ -21,6 +21,9 @@ def test_the_question_sentences_are_found_among_the_context(message, part):
     "how long does it last?",  # one sentence: nothing to focus on
     "I have a pacemaker and high blood pressure. Why?",  # too short to stand without its context
     "Is ketamine addictive and does it cause bladder problems? Thanks.",  # the question is most of the message
+    "I read ketamine can damage the bladder. is that true for therapy doses?",  # the part points back
+    "Some people struggle to open up about old trauma in therapy. Is that something KAP is meant to help with?",
+    "I take lamotrigine and a benzo at night. Will those make ketamine not work?",
     "",
     "   ",
 ])
