@@ -52,7 +52,7 @@ def load(path: Path) -> dict[str, dict]:
             row = json.loads(line)
             if row.get("direct") is not None:
                 out[str(row["id"])] = row
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:  # not JSON, or not a result
             raise ValueError(f"{path.name}:{number}: not a result line ({exc})") from exc
     return out
 
@@ -69,7 +69,8 @@ def shifts(before: Mapping[str, Mapping], after: Mapping[str, Mapping]) -> list[
         groups.setdefault(_group(cid, after[cid]), []).append(pair)
         if after[cid].get("heldout"):
             groups.setdefault(HELDOUT_ALL, []).append(pair)
-    order = sorted(g for g in groups if g not in (HELDOUT_ALL, SUITE)) + [g for g in (HELDOUT_ALL, SUITE) if g in groups]
+    sets = sorted(g for g in groups if g not in (HELDOUT_ALL, SUITE))
+    order = sets + [g for g in (HELDOUT_ALL, SUITE) if g in groups]
     return [_shift(name, groups[name]) for name in order]
 
 
@@ -84,7 +85,8 @@ def _figure(k: int, n: int) -> str:
 
 
 def rows(found: Iterable[Shift]) -> t.Rows:
-    head = ["set", "cases", "direct before (95% interval)", "direct after (95% interval)", "gained", "lost", "p (McNemar)"]
+    head = ["set", "cases", "direct before (95% interval)", "direct after (95% interval)", "gained", "lost",
+            "p (McNemar)"]
     return head, [[s.name, str(s.cases), _figure(s.before, s.cases), _figure(s.after, s.cases), str(s.gained),
                    str(s.lost), f"{s.p:.2f}"] for s in found]
 

@@ -62,5 +62,9 @@ def test_a_missing_or_broken_file_is_a_clear_error(tmp_path, capsys):
     broken.write_text('{"id": "pq-1", "direct": true}\nnot json\n', encoding="utf-8")
     assert compare.main([str(broken), str(broken)]) == 2
     assert "broken.jsonl:2" in capsys.readouterr().err
+    listed = tmp_path / "listed.jsonl"
+    listed.write_text('[1, 2]\n', encoding="utf-8")  # JSON, but not a result
+    assert compare.main([str(listed), str(listed)]) == 2
+    assert "listed.jsonl:1" in capsys.readouterr().err
     empty = write(tmp_path / "empty.jsonl", [])
     assert compare.main([str(empty), str(empty)]) == 2
