@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
+# Not bot/corpus.py's sentence end, which wants a capital next: visitors often type in lower case.
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
-# "I read it can damage the bladder. is that true?": cut from its context, a part that points back asks something else
+# "I read it can damage the bladder. is that true?": cut from its context, a part that points back asks something
+# else. Narrower than bot/followup.py's LEANS_ON on purpose: "is it addictive?" means ketamine on this site.
 POINTS_BACK = re.compile(r"\b(?:that|this|these|those)\b", re.IGNORECASE)
 MIN_WORDS = 3  # "why?" or "is it?" alone leans on the context it would be cut from
 MAX_SHARE = 0.8  # a part nearly as long as the message would be matched the same as the whole
