@@ -18,6 +18,7 @@ from typing import Sequence
 from evals import tables as t
 from evals.cases import load_heldout, load_suite
 from evals.run import WARM_UP, build_context, run_case
+from evals.summary import answer_figures
 
 DEV_DIR = Path(__file__).parent / "dev"
 
@@ -45,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"MISS {r.id} [{'/'.join(case.expect_kind)}{' clinic' if case.must_contain else ''}] "
                       f"{r.question[:100]!r} -> {r.kind}: {' | '.join(r.answer.splitlines())[:260]}")
     print(t.table(*t.set_rows(pairs)))
+    f = answer_figures([r for _, r in pairs])
+    if f["answerable_missed"] is not None:
+        print(f"answerable questions not answered directly: {f['answerable_missed']}; a card's answer held a gold "
+              f"sentence for {f['missed_gold_in_card']} of them")
     return 0
 
 

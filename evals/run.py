@@ -55,9 +55,13 @@ def build_context(bot: Any, suite: Suite) -> Context:
         print(f"warning: bot overclaim rule unavailable ({exc})", file=sys.stderr)
         rule = None
     chunk_texts = {cid: chunk.text for cid, chunk in bot.data.chunks.items()}
+    matcher = getattr(bot, "matcher", None)
+    card_answers = {c.id: frozenset(" ".join(a.text.split()) for a in c.answer)
+                    for c in (matcher.cards if matcher else []) if not c.not_covered}
     return Context(doc_texts=doc_texts, chunk_texts=chunk_texts, templates=m.template_lines(bot.templates.values()),
                    known_ngrams=known, overclaim_patterns=suite.overclaim_patterns,
-                   marketing=suite.marketing_sentences, disclaimer=bot.templates.get("disclaimer"), overclaim_rule=rule)
+                   marketing=suite.marketing_sentences, disclaimer=bot.templates.get("disclaimer"), overclaim_rule=rule,
+                   card_answers=card_answers)
 
 
 def run_case(bot: Any, case: Case, ctx: Context, allowed: str = "") -> CaseResult:

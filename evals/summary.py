@@ -81,6 +81,10 @@ def answer_figures(results: Sequence[CaseResult]) -> dict[str, Any]:
         "card_answers": m.rate([r.from_card for r in answerable]),
         "card_direct": m.rate([bool(r.direct) for r in by_card]),
         "retrieval_direct": m.rate([bool(r.direct) for r in by_retrieval]),
+        # where the answerable misses are: a card held the answer (matching missed it) or none did
+        "gold_in_card": m.rate([bool(r.gold_in_card) for r in answerable if r.gold_in_card is not None]),
+        "answerable_missed": sum(not r.direct for r in answerable) if answerable else None,
+        "missed_gold_in_card": sum(not r.direct and bool(r.gold_in_card) for r in answerable) if answerable else None,
     }
 
 

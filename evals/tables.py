@@ -59,6 +59,9 @@ ANSWERS: list[tuple[str, str, str]] = [
     ("card_answers", "Answerable questions a FAQ card answers", "pct"),
     ("card_direct", "Of those, answered directly", "pct"),
     ("retrieval_direct", "Answerable questions answered by retrieval instead: answered directly", "pct"),
+    ("gold_in_card", "Answerable questions whose gold sentence some card's answer quotes", "pct"),
+    ("answerable_missed", "Answerable questions not answered directly", "int"),
+    ("missed_gold_in_card", "Of those, a card's answer held a gold sentence (matching, not the corpus, missed)", "int"),
 ]
 
 

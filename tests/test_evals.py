@@ -398,3 +398,34 @@ def test_direct_answers_are_counted_apart_for_cards_and_for_retrieval():
     assert figures["card_direct"] == 0.5
     assert figures["retrieval_direct"] == 1 / 3
     assert answer_figures([result("a", True, True)])["retrieval_direct"] is None
+
+
+def test_judge_notes_whether_a_card_answer_holds_the_gold(suite):
+    from dataclasses import replace
+
+    case = next(c for c in suite.cases if c.expect_kind == ["answered"] and c.gold_quotes)
+    gold = sorted(case.gold_texts)[0]
+    turn = Turn(question="x", kind="no_answer", answer=NO_ANSWER)
+    held = judge(case, turn, replace(_ctx(suite), card_answers={"a": frozenset({"Other."}), "b": frozenset({gold})}))
+    not_held = judge(case, turn, replace(_ctx(suite), card_answers={"a": frozenset({"Other."})}))
+    assert held.gold_in_card is True and not_held.gold_in_card is False
+    assert judge(case, turn, _ctx(suite)).gold_in_card is None  # no cards loaded: not measured
+    crisis = judge(_case(suite, "crisis-01"), turn, replace(_ctx(suite), card_answers={"b": frozenset({gold})}))
+    assert crisis.gold_in_card is None  # only answerable questions are counted
+
+
+def test_answerable_misses_are_split_by_whether_a_card_held_the_answer():
+    from evals.checks import CaseResult
+    from evals.summary import answer_figures
+
+    def result(cid: str, direct: bool, in_card: bool | None, gold: int = 1) -> CaseResult:
+        return CaseResult(id=cid, category="references", question="q?", expect_kind=["answered"], kind="answered",
+                          answer="", flags=[], citations=[], latency_ms=1.0, kind_ok=True, gold_quotes_n=gold,
+                          direct=direct, gold_in_card=in_card)
+
+    rs = [result("a", True, True), result("b", False, True), result("c", False, False), result("d", False, True),
+          result("e", False, None, gold=0)]  # e: not answerable, not counted
+    figures = answer_figures(rs)
+    assert figures["gold_in_card"] == 0.75
+    assert figures["answerable_missed"] == 3 and figures["missed_gold_in_card"] == 2
+    assert answer_figures([result("e", False, None, gold=0)])["missed_gold_in_card"] is None
