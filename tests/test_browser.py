@@ -181,13 +181,19 @@ def serious_axe_violations(pg: object) -> list[str]:
             for v in results if v["impact"] in ("serious", "critical")]
 
 
-def in_first_screen(pg: object, selector: str) -> bool:
-    """The element is wholly inside the viewport and is what a tap at its centre would hit."""
-    return pg.evaluate("""sel => { const el = document.querySelector(sel); if (!el) return false;
-      const r = el.getBoundingClientRect();
-      if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth || !r.height) return false;
-      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-      return hit === el || el.contains(hit); }""", selector)
+def in_first_screen(pg: object, selector: str, settle_ms: int = 5000) -> bool:
+    """The element is wholly inside the viewport and is what a tap at its centre would hit, once the page has
+    settled: on a cold start the first render can still be moving or covered for a moment (seen once in a fresh
+    clone's `make test`), so the check is polled for up to `settle_ms` rather than read once."""
+    try:
+        pg.wait_for_function("""sel => { const el = document.querySelector(sel); if (!el) return false;
+          const r = el.getBoundingClientRect();
+          if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth || !r.height) return false;
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return hit === el || el.contains(hit); }""", arg=selector, timeout=settle_ms)
+    except sync_api.TimeoutError:
+        return False
+    return True
 
 
 def test_answer_with_citation_footnote(server: Server, page: object) -> None:
