@@ -183,8 +183,9 @@ def serious_axe_violations(pg: object) -> list[str]:
 
 def in_first_screen(pg: object, selector: str, settle_ms: int = 5000) -> bool:
     """The element is wholly inside the viewport and is what a tap at its centre would hit, once the page has
-    settled: on a cold start the first render can still be moving or covered for a moment (seen once in a fresh
-    clone's `make test`), so the check is polled for up to `settle_ms` rather than read once."""
+    settled: on a cold start the first render can still be moving or covered for a moment (seen in a fresh clone's
+    `make test` and once more in the run straight after it; it passed in the six reruns that followed), so the
+    check is polled for up to `settle_ms` rather than read once."""
     try:
         pg.wait_for_function("""sel => { const el = document.querySelector(sel); if (!el) return false;
           const r = el.getBoundingClientRect();
