@@ -74,7 +74,7 @@ def load_examples(embed: Callable[[list[str]], np.ndarray], cards_dir: Path = CA
         raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         out += [Example(p["question"], p["card"], f"cal-{path.stem}") for p in raw["paraphrases"]]
         out += [Example(q, NONE, f"cal-{path.stem}", unanswerable=True) for q in raw["unrelated"]]
-    answers = {c.id: {fold_text(a.text) for a in c.answer} for c in cards}
+    answers = {c.id: c.answer_texts for c in cards}
     card_vecs = embed([c.canonical for c in cards])
     for path in sorted(dev_dir.glob("*.yaml")):
         cases = yamlfile.safe_load(path.read_text(encoding="utf-8"))["cases"]

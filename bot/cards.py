@@ -78,6 +78,11 @@ class Card(BaseModel):
     def canonical(self) -> str:
         return self.questions[0]
 
+    @property
+    def answer_texts(self) -> frozenset[str]:
+        """The answer sentences, whitespace folded: what a judge's gold sentence is compared with."""
+        return frozenset(fold_text(a.text) for a in self.answer)
+
 
 def fold_text(text: str) -> str:
     return " ".join(text.split())

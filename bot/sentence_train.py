@@ -59,7 +59,7 @@ class Question:
 def load_questions(cards_dir: Path = CARDS_DIR, calibration: Sequence[Path] = CALIBRATION,
                    dev_dir: Path = DEV_DIR, suite: Path | None = SUITE) -> list[Question]:
     cards = {c.id: c for c in load_cards(cards_dir)}
-    answers = {cid: frozenset(fold_text(a.text) for a in c.answer) for cid, c in cards.items()}
+    answers = {cid: c.answer_texts for cid, c in cards.items()}
     out = [Question(q, answers[cid], "cards") for cid, c in cards.items() for q in c.questions]
     for path in calibration:
         raw = yamlfile.safe_load(path.read_text(encoding="utf-8"))

@@ -56,8 +56,7 @@ def build_context(bot: Any, suite: Suite) -> Context:
         rule = None
     chunk_texts = {cid: chunk.text for cid, chunk in bot.data.chunks.items()}
     matcher = getattr(bot, "matcher", None)
-    card_answers = {c.id: frozenset(" ".join(a.text.split()) for a in c.answer)
-                    for c in (matcher.cards if matcher else []) if not c.not_covered}
+    card_answers = {c.id: c.answer_texts for c in (matcher.cards if matcher else []) if not c.not_covered}
     return Context(doc_texts=doc_texts, chunk_texts=chunk_texts, templates=m.template_lines(bot.templates.values()),
                    known_ngrams=known, overclaim_patterns=suite.overclaim_patterns,
                    marketing=suite.marketing_sentences, disclaimer=bot.templates.get("disclaimer"), overclaim_rule=rule,

@@ -64,6 +64,15 @@ def test_a_not_covered_card_has_questions_and_no_answer(tmp_path: Path):
     assert card.not_covered and card.answer == [] and card.topic == "ketamine for migraine"
 
 
+def test_a_cards_answer_texts_are_its_answer_sentences_whitespace_folded(tmp_path: Path):
+    write(tmp_path, "status", text=GOOD.replace(" only ", "  only\\n"))
+    (tmp_path / "faq" / "migraine.yaml").write_text(NOT_COVERED.format(id="migraine", answer="",
+                                                                       questions=SEVEN.replace("question", "ask")))
+    cards = {c.id: c for c in load_cards(tmp_path)}
+    assert cards["status"].answer_texts == frozenset({GOOD})
+    assert cards["migraine"].answer_texts == frozenset()
+
+
 def test_a_not_covered_card_with_an_answer_is_refused(tmp_path: Path):
     (tmp_path / "faq").mkdir()
     (tmp_path / "faq" / "migraine.yaml").write_text(NOT_COVERED.format(id="migraine", questions=SEVEN, answer=ANSWER))
